@@ -1,0 +1,9 @@
+//! codex-harness-mcp: a local stdio MCP server that keeps an agent's contracts, traces,
+//! verification evidence, gates and project knowledge under `<project>/.codex-harness/`.
+//!
+//! Data flows one way: bytes → [`transport`] frames → [`protocol`] messages → [`schema`]-validated
+//! arguments → [`tools`] → [`store`] → result → [`sanitize`]d, wrapped reply → bytes.
+//! After start-up the process is confined by [`confine`] to the harness directory.
+#![forbid(unsafe_code)]
+
+pub mod cli;
