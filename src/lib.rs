@@ -7,3 +7,9 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod json;
+pub mod sanitize;
+pub mod schema;
+pub mod transport;
+pub mod clock;
+pub mod store;

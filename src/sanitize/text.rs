@@ -1,0 +1,230 @@
+//! `sanitizeText` and the list helpers built on it.
+
+use super::utf16::{utf16_len, utf16_prefix};
+use crate::json::js_number;
+use serde_json::Value;
+
+/// Default maximum length of a stored text, in UTF-16 units.
+pub const MAX_TEXT_LENGTH: usize = 12_000;
+/// Maximum number of items kept from any list argument.
+pub const MAX_LIST_ITEMS: usize = 50;
+/// Default maximum length of one list item, in UTF-16 units.
+pub const MAX_LIST_ITEM_LENGTH: usize = 2_000;
+/// What an `<untrusted-data` or `</untrusted-data` opener is replaced with.
+pub const UNTRUSTED_MARKER_REPLACEMENT: &str = "[untrusted-data-marker-redacted]";
+
+const MARKER_WORD: &[u8] = b"untrusted-data";
+
+/// JavaScript's `String(value)` for the JSON values a tool argument can hold.
+pub fn js_string(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Number(number) => match number.as_f64() {
+            Some(float) if number.is_f64() => js_number(float),
+            _ => number.to_string(),
+        },
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Null => String::new(),
+                other => js_string(other),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Object(_) => "[object Object]".to_string(),
+    }
+}
+
+fn is_stripped(ch: char) -> bool {
+    matches!(ch,
+        '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'
+        | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        | '\u{feff}' | '\u{fffd}')
+}
+
+/// Length of the `<untrusted-data` / `</untrusted-data` opener starting at `at`, if one starts
+/// there. The word must end at an ASCII word boundary, as the original's `\b` requires.
+fn marker_len(bytes: &[u8], at: usize) -> Option<usize> {
+    let rest = &bytes[at..];
+    let start = match rest {
+        [b'<', b'/', ..] => 2,
+        [b'<', ..] => 1,
+        _ => return None,
+    };
+    let word = rest.get(start..start + MARKER_WORD.len())?;
+    if !word.eq_ignore_ascii_case(MARKER_WORD) {
+        return None;
+    }
+    let end = start + MARKER_WORD.len();
+    match rest.get(end) {
+        Some(next) if next.is_ascii_alphanumeric() || *next == b'_' => None,
+        _ => Some(end),
+    }
+}
+
+/// The original's `sanitizeText(value, {maxLength})` on a string: newlines normalised to LF,
+/// control/format characters stripped, block markers neutralised, length bounded.
+pub fn sanitize_text(text: &str, max_length: usize) -> String {
+    let mut cleaned = String::with_capacity(text.len().min(max_length * 4 + 64));
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch == '\r' {
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            cleaned.push('\n');
+        } else if !is_stripped(ch) {
+            cleaned.push(ch);
+        }
+    }
+    let bytes = cleaned.as_bytes();
+    let mut neutralised = String::with_capacity(cleaned.len());
+    let mut copied = 0;
+    let mut index = 0;
+    while index < bytes.len() {
+        if let Some(len) = marker_len(bytes, index) {
+            neutralised.push_str(&cleaned[copied..index]);
+            neutralised.push_str(UNTRUSTED_MARKER_REPLACEMENT);
+            index += len;
+            copied = index;
+        } else {
+            index += 1;
+        }
+    }
+    neutralised.push_str(&cleaned[copied..]);
+    let length = utf16_len(&neutralised);
+    if length <= max_length {
+        return neutralised;
+    }
+    let kept = utf16_prefix(&neutralised, max_length);
+    let omitted = length - utf16_len(kept);
+    format!("{kept}\n[truncated {omitted} characters]")
+}
+
+/// `sanitizeNullableText`: `null` (or a missing value) stays `None`.
+pub fn sanitize_nullable(value: Option<&Value>, max_length: usize) -> Option<String> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(other) => Some(sanitize_text(&js_string(other), max_length)),
+    }
+}
+
+/// `sanitizeStringList`: a non-array is empty; at most [`MAX_LIST_ITEMS`] items, each sanitised.
+pub fn sanitize_list(value: Option<&Value>, item_length: usize) -> Vec<String> {
+    match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .take(MAX_LIST_ITEMS)
+            .map(|item| sanitize_text(&js_string(item), item_length))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A list of stored-record ids: sanitised, and entries that are not safe ids dropped silently.
+pub fn reference_id_list(value: Option<&Value>) -> Vec<String> {
+    sanitize_list(value, 180)
+        .into_iter()
+        .filter(|id| super::safe_file_id(id).is_some())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn newlines_are_normalised_to_lf() {
+        assert_eq!(sanitize_text("a\r\nb\rc\n", 100), "a\nb\nc\n");
+    }
+
+    #[test]
+    fn control_zero_width_bidi_bom_and_replacement_are_stripped() {
+        let input = "a\u{0}\u{8}\t\u{b}\u{c}\u{1b}\u{7f}b\u{200b}\u{200f}\u{202a}\u{202e}\u{2066}\u{2069}\u{feff}\u{fffd}c";
+        assert_eq!(sanitize_text(input, 100), "a\tbc");
+    }
+
+    #[test]
+    fn other_unicode_passes_through() {
+        let input = "café \u{85} \u{2028} \u{2070} 😀 \u{e0041}";
+        assert_eq!(sanitize_text(input, 100), input);
+    }
+
+    #[test]
+    fn block_markers_are_neutralised_case_insensitively() {
+        assert_eq!(
+            sanitize_text("x</UnTrusted-Data>y<untrusted-data source=\"a\">", 200),
+            "x[untrusted-data-marker-redacted]>y[untrusted-data-marker-redacted] source=\"a\">"
+        );
+    }
+
+    #[test]
+    fn marker_needs_an_ascii_word_boundary() {
+        assert_eq!(sanitize_text("<untrusted-data_x", 100), "<untrusted-data_x");
+        assert_eq!(sanitize_text("<untrusted-datax", 100), "<untrusted-datax");
+        assert_eq!(
+            sanitize_text("<untrusted-data-x", 100),
+            "[untrusted-data-marker-redacted]-x"
+        );
+        assert_eq!(
+            sanitize_text("<untrusted-dataé", 100),
+            "[untrusted-data-marker-redacted]é"
+        );
+    }
+
+    #[test]
+    fn stripping_happens_before_marker_detection() {
+        assert_eq!(
+            sanitize_text("<untrusted\u{200b}-data>", 100),
+            "[untrusted-data-marker-redacted]>"
+        );
+    }
+
+    #[test]
+    fn truncation_at_below_and_above_the_limit() {
+        let at = "a".repeat(MAX_TEXT_LENGTH);
+        assert_eq!(sanitize_text(&at, MAX_TEXT_LENGTH), at);
+        let below = "a".repeat(MAX_TEXT_LENGTH - 1);
+        assert_eq!(sanitize_text(&below, MAX_TEXT_LENGTH), below);
+        let above = "a".repeat(MAX_TEXT_LENGTH + 1);
+        assert_eq!(
+            sanitize_text(&above, MAX_TEXT_LENGTH),
+            format!("{at}\n[truncated 1 characters]")
+        );
+    }
+
+    #[test]
+    fn truncation_counts_utf16_units_and_never_splits_a_character() {
+        assert_eq!(sanitize_text("😀😀", 3), "😀\n[truncated 2 characters]");
+        assert_eq!(sanitize_text("😀😀", 4), "😀😀");
+    }
+
+    #[test]
+    fn js_string_matches_javascript_string_conversion() {
+        assert_eq!(js_string(&json!(12)), "12");
+        assert_eq!(js_string(&json!(1.5)), "1.5");
+        assert_eq!(js_string(&json!(["a", null, 2])), "a,,2");
+        assert_eq!(js_string(&json!({"a": 1})), "[object Object]");
+        assert_eq!(js_string(&json!(true)), "true");
+    }
+
+    #[test]
+    fn lists_keep_at_most_fifty_items() {
+        let items: Vec<Value> = (0..MAX_LIST_ITEMS + 1).map(|i| json!(i.to_string())).collect();
+        assert_eq!(sanitize_list(Some(&Value::Array(items.clone())), 10).len(), MAX_LIST_ITEMS);
+        let exact = Value::Array(items[..MAX_LIST_ITEMS].to_vec());
+        assert_eq!(sanitize_list(Some(&exact), 10).len(), MAX_LIST_ITEMS);
+        let below = Value::Array(items[..MAX_LIST_ITEMS - 1].to_vec());
+        assert_eq!(sanitize_list(Some(&below), 10).len(), MAX_LIST_ITEMS - 1);
+        assert!(sanitize_list(Some(&json!("not a list")), 10).is_empty());
+    }
+
+    #[test]
+    fn reference_lists_drop_unsafe_ids() {
+        let ids = json!(["ok-1", "../x", "a b", "fine.2"]);
+        assert_eq!(reference_id_list(Some(&ids)), vec!["ok-1", "fine.2"]);
+    }
+}

@@ -1,0 +1,296 @@
+//! File operations beneath the harness root: read, durable atomic write, append, list, mkdir,
+//! rename, unlink, and the one metadata-only probe outside the tree.
+
+use super::error::StoreError;
+use super::open::{check_relative, open_beneath, open_dir};
+use super::{Store, MAX_FILE_BYTES};
+use crate::sanitize::random_hex;
+use rustix::fs::{self, AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+/// Splits `a/b/c.json` into (`a/b`, `c.json`); a bare name lives in `.`.
+fn split_parent(rel: &str) -> (&str, &str) {
+    match rel.rsplit_once('/') {
+        Some((parent, name)) => (parent, name),
+        None => (".", rel),
+    }
+}
+
+fn io_error(op: &'static str, path: &str, source: std::io::Error) -> StoreError {
+    StoreError::Io { op, path: path.to_string(), source }
+}
+
+/// Refuses anything but a regular file with a single link.
+fn check_regular(fd: BorrowedFd<'_>, rel: &str) -> Result<fs::Stat, StoreError> {
+    let stat = fs::fstat(fd).map_err(|errno| StoreError::from_errno("stat", rel, errno))?;
+    let file_type = FileType::from_raw_mode(stat.st_mode);
+    if file_type != FileType::RegularFile {
+        let what = match file_type {
+            FileType::Directory => "a directory",
+            FileType::Fifo => "a FIFO",
+            FileType::Socket => "a socket",
+            FileType::CharacterDevice | FileType::BlockDevice => "a device",
+            _ => "not a regular file",
+        };
+        return Err(StoreError::NotRegular { path: rel.to_string(), what });
+    }
+    if stat.st_nlink > 1 {
+        return Err(StoreError::NotRegular { path: rel.to_string(), what: "a file with several hard links" });
+    }
+    Ok(stat)
+}
+
+impl Store {
+    /// Reads a whole file; `Ok(None)` when it does not exist.
+    pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        // O_NONBLOCK: opening a planted FIFO must not hang the server; it is refused below.
+        let fd = match open_beneath(self.root.as_fd(), rel, OFlags::RDONLY | OFlags::NONBLOCK, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(error) if error.is_not_found() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let stat = check_regular(fd.as_fd(), rel)?;
+        if stat.st_size as u64 > MAX_FILE_BYTES {
+            return Err(StoreError::TooLarge { path: rel.to_string(), limit: MAX_FILE_BYTES });
+        }
+        let mut bytes = Vec::with_capacity(stat.st_size as usize);
+        File::from(fd)
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|source| io_error("read", rel, source))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(StoreError::TooLarge { path: rel.to_string(), limit: MAX_FILE_BYTES });
+        }
+        Ok(Some(bytes))
+    }
+
+    /// True if `rel` exists as anything (never follows a symlink).
+    pub fn exists(&self, rel: &str) -> Result<bool, StoreError> {
+        check_relative(rel)?;
+        let (parent, name) = split_parent(rel);
+        let dir = match open_dir(self.root.as_fd(), parent) {
+            Ok(dir) => dir,
+            Err(error) if error.is_not_found() => return Ok(false),
+            Err(error) => return Err(error),
+        };
+        match fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(_) => Ok(true),
+            Err(Errno::NOENT) => Ok(false),
+            Err(errno) => Err(StoreError::from_errno("stat", rel, errno)),
+        }
+    }
+
+    /// Modification time of `rel` in epoch milliseconds, without following symlinks.
+    pub fn modified_ms(&self, rel: &str) -> Result<Option<i64>, StoreError> {
+        check_relative(rel)?;
+        let (parent, name) = split_parent(rel);
+        let dir = open_dir(self.root.as_fd(), parent)?;
+        match fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => Ok(Some(stat.st_mtime * 1000 + stat.st_mtime_nsec as i64 / 1_000_000)),
+            Err(Errno::NOENT) => Ok(None),
+            Err(errno) => Err(StoreError::from_errno("stat", rel, errno)),
+        }
+    }
+
+    /// Creates `rel` and any missing parents, one component at a time beneath the root.
+    pub fn create_dir_all(&self, rel: &str) -> Result<(), StoreError> {
+        check_relative(rel)?;
+        let mut done = String::new();
+        for part in rel.split('/') {
+            let parent = open_dir(self.root.as_fd(), if done.is_empty() { "." } else { &done })?;
+            match fs::mkdirat(&parent, part, Mode::from_raw_mode(0o755)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(errno) => return Err(StoreError::from_errno("mkdir", rel, errno)),
+            }
+            if !done.is_empty() {
+                done.push('/');
+            }
+            done.push_str(part);
+        }
+        // Proves the result is a real directory, not a planted symlink or file.
+        open_dir(self.root.as_fd(), rel).map(drop)
+    }
+
+    /// Durable atomic replace: temp file in the same directory (named as the original names
+    /// it), write, fsync, `renameat` over the target, fsync the directory. A crash at any
+    /// instant leaves the old or the new content, never a mix. A symlink at the target is
+    /// refused; a failure removes the temp file.
+    pub fn write_atomic(&self, rel: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        check_relative(rel)?;
+        let (parent_rel, name) = split_parent(rel);
+        let parent = open_dir(self.root.as_fd(), parent_rel)?;
+        match fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink => {
+                return Err(StoreError::Symlink { path: rel.to_string() });
+            }
+            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Directory => {
+                return Err(StoreError::NotRegular { path: rel.to_string(), what: "a directory" });
+            }
+            Ok(_) | Err(Errno::NOENT) => {}
+            Err(errno) => return Err(StoreError::from_errno("stat", rel, errno)),
+        }
+        let suffix = random_hex(4).map_err(|source| io_error("random", rel, source))?;
+        let temp = format!("{name}.tmp.{}.{suffix}", std::process::id());
+        let file = open_beneath(
+            parent.as_fd(),
+            &temp,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW,
+            Mode::from_raw_mode(0o644),
+        )?;
+        let written = write_and_sync(file, bytes)
+            .map_err(|source| io_error("write", rel, source))
+            .and_then(|()| {
+                fs::renameat(&parent, temp.as_str(), &parent, name)
+                    .map_err(|errno| StoreError::from_errno("rename", rel, errno))
+            });
+        if let Err(error) = written {
+            let _ = fs::unlinkat(&parent, temp.as_str(), AtFlags::empty());
+            return Err(error);
+        }
+        fs::fsync(&parent).map_err(|errno| StoreError::from_errno("fsync", parent_rel, errno))
+    }
+
+    /// Appends one line (`line` must end with `\n`) durably. If a crash left the file ending
+    /// in a partial line, that fragment (never acknowledged) is cut off first, so lines are
+    /// never torn or glued together. Callers hold the state lock.
+    pub fn append_line(&self, rel: &str, line: &[u8]) -> Result<(), StoreError> {
+        let fd = open_beneath(
+            self.root.as_fd(),
+            rel,
+            OFlags::RDWR | OFlags::CREATE | OFlags::APPEND | OFlags::NONBLOCK,
+            Mode::from_raw_mode(0o644),
+        )?;
+        let stat = check_regular(fd.as_fd(), rel)?;
+        let size = stat.st_size as u64;
+        if size > 0 {
+            let mut last = [0u8; 1];
+            fs::seek(&fd, fs::SeekFrom::End(-1)).map_err(|e| StoreError::from_errno("seek", rel, e))?;
+            rustix::io::read(&fd, &mut last).map_err(|e| StoreError::from_errno("read", rel, e))?;
+            if last[0] != b'\n' {
+                cut_partial_line(fd.as_fd(), rel, size)?;
+            }
+        }
+        write_and_sync(fd, line).map_err(|source| io_error("append", rel, source))
+    }
+
+    /// Names in directory `rel` (not `.`/`..`), sorted as JavaScript sorts strings. Names that
+    /// are not UTF-8 are skipped: the store never creates them. A missing directory is empty.
+    pub fn list(&self, rel: &str) -> Result<Vec<String>, StoreError> {
+        let dir = match open_dir(self.root.as_fd(), rel) {
+            Ok(dir) => dir,
+            Err(error) if error.is_not_found() => return Ok(Vec::new()),
+            Err(error) => return Err(error),
+        };
+        let entries = fs::Dir::read_from(&dir).map_err(|e| StoreError::from_errno("list", rel, e))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::from_errno("list", rel, e))?;
+            if let Ok(name) = entry.file_name().to_str() {
+                if name != "." && name != ".." {
+                    names.push(name.to_string());
+                }
+            }
+        }
+        names.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+        Ok(names)
+    }
+
+    /// Directory entries of `rel` with their types (symlinks reported, never followed).
+    pub(crate) fn list_typed(&self, rel: &str) -> Result<Vec<(String, FileType)>, StoreError> {
+        let dir = open_dir(self.root.as_fd(), rel)?;
+        let entries = fs::Dir::read_from(&dir).map_err(|e| StoreError::from_errno("list", rel, e))?;
+        let mut out = Vec::new();
+        for entry in entries.flatten() {
+            if let Ok(name) = entry.file_name().to_str() {
+                if name != "." && name != ".." {
+                    out.push((name.to_string(), entry.file_type()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Renames within the tree (both ends beneath the root, neither followed if a symlink).
+    pub fn rename(&self, from: &str, to: &str) -> Result<(), StoreError> {
+        check_relative(from)?;
+        check_relative(to)?;
+        let (from_parent, from_name) = split_parent(from);
+        let (to_parent, to_name) = split_parent(to);
+        let source = open_dir(self.root.as_fd(), from_parent)?;
+        let target = open_dir(self.root.as_fd(), to_parent)?;
+        fs::renameat(&source, from_name, &target, to_name)
+            .map_err(|errno| StoreError::from_errno("rename", from, errno))?;
+        fs::fsync(&target).map_err(|errno| StoreError::from_errno("fsync", to_parent, errno))
+    }
+
+    /// Removes a file (a symlink is removed itself, never its target). Absent is fine.
+    pub fn remove(&self, rel: &str) -> Result<(), StoreError> {
+        check_relative(rel)?;
+        let (parent, name) = split_parent(rel);
+        let dir = open_dir(self.root.as_fd(), parent)?;
+        match fs::unlinkat(&dir, name, AtFlags::empty()) {
+            Ok(()) | Err(Errno::NOENT) => Ok(()),
+            Err(errno) => Err(StoreError::from_errno("remove", rel, errno)),
+        }
+    }
+
+    /// Creates `rel` exclusively with `content` (no replace, no symlink), for lock files.
+    pub(crate) fn create_exclusive(&self, rel: &str, content: &[u8]) -> Result<bool, StoreError> {
+        match open_beneath(
+            self.root.as_fd(),
+            rel,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW,
+            Mode::from_raw_mode(0o644),
+        ) {
+            Ok(fd) => {
+                File::from(fd).write_all(content).map_err(|source| io_error("write", rel, source))?;
+                Ok(true)
+            }
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Opens a directory beneath the root, for flock.
+    pub(crate) fn open_dir_fd(&self, rel: &str) -> Result<OwnedFd, StoreError> {
+        open_dir(self.root.as_fd(), rel)
+    }
+
+    /// Whether a contract output path exists, the way `fs.access` answers (symlinks followed).
+    /// `rel` is relative to the *project* directory and must already have been checked to stay
+    /// inside it lexically. This is a metadata-only `statat`, which Landlock does not restrict,
+    /// so it keeps working under confinement; it never opens or reads the file.
+    pub fn output_exists(&self, rel: &str) -> bool {
+        let target = if rel.is_empty() { "." } else { rel };
+        fs::statat(&self.project, target, AtFlags::empty()).is_ok()
+    }
+}
+
+fn write_and_sync(fd: OwnedFd, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = File::from(fd);
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Truncates the file to just after its last newline (or to empty if it has none).
+fn cut_partial_line(fd: BorrowedFd<'_>, rel: &str, size: u64) -> Result<(), StoreError> {
+    const WINDOW: u64 = 64 * 1024;
+    let mut end = size;
+    let mut buffer = vec![0u8; WINDOW as usize];
+    while end > 0 {
+        let start = end.saturating_sub(WINDOW);
+        let chunk = &mut buffer[..(end - start) as usize];
+        let read = fs::seek(fd, fs::SeekFrom::Start(start))
+            .and_then(|_| rustix::io::read(fd, &mut *chunk))
+            .map_err(|errno| StoreError::from_errno("read", rel, errno))?;
+        if let Some(newline) = chunk[..read].iter().rposition(|b| *b == b'\n') {
+            return fs::ftruncate(fd, start + newline as u64 + 1)
+                .map_err(|errno| StoreError::from_errno("truncate", rel, errno));
+        }
+        end = start;
+    }
+    fs::ftruncate(fd, 0).map_err(|errno| StoreError::from_errno("truncate", rel, errno))
+}

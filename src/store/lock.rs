@@ -1,0 +1,132 @@
+//! Cross-process locks.
+//!
+//! The lock itself is `flock(2)` on a directory of the tree (the harness root for state, the
+//! `knowledge/` directory for the index): the kernel releases it when the holder dies, so a
+//! crashed server never makes the next one wait. While holding it, we also create the Node
+//! server's lock file (`.state.lock` / `.knowledge-index.lock`, `O_EXCL`) so a Node 0.2.0
+//! server sharing the project waits for us and we wait for it. Our lock files carry a
+//! third line, `flock`: finding one while holding the flock proves its writer is dead, so it
+//! is removed at once; a Node lock file is honoured until it is 30 s old, as Node does.
+
+use super::error::StoreError;
+use super::Store;
+use crate::clock::{epoch_ms, now_iso};
+use rustix::fs::{flock, FlockOperation};
+use rustix::io::Errno;
+use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
+
+/// Give up waiting for a lock after this long (the original's figure).
+pub const LOCK_TIMEOUT_MS: u64 = 8_000;
+/// A Node lock file older than this is considered abandoned (the original's figure).
+pub const LOCK_STALE_MS: i64 = 30_000;
+/// Marker line identifying lock files written by this server.
+const FLOCK_MARKER: &str = "flock";
+
+/// Which lock. State comes first whenever both are held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockKind {
+    State,
+    KnowledgeIndex,
+}
+
+impl LockKind {
+    fn lock_file(self) -> &'static str {
+        match self {
+            LockKind::State => ".state.lock",
+            LockKind::KnowledgeIndex => ".knowledge-index.lock",
+        }
+    }
+
+    fn flock_dir(self) -> &'static str {
+        match self {
+            LockKind::State => ".",
+            LockKind::KnowledgeIndex => "knowledge",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            LockKind::State => "state",
+            LockKind::KnowledgeIndex => "knowledge-index",
+        }
+    }
+}
+
+/// A held lock; dropping it releases both the lock file and the flock.
+#[derive(Debug)]
+pub struct LockGuard<'a> {
+    store: &'a Store,
+    kind: LockKind,
+    _flocked: OwnedFd,
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        // Best effort: if this fails the file carries our marker and the next holder of the
+        // flock removes it immediately.
+        let _ = self.store.remove(self.kind.lock_file());
+    }
+}
+
+fn backoff() {
+    let mut byte = [0u8; 1];
+    let jitter = getrandom::fill(&mut byte).map(|()| u64::from(byte[0]) % 75).unwrap_or(37);
+    std::thread::sleep(Duration::from_millis(25 + jitter));
+}
+
+impl Store {
+    /// Takes `kind`, waiting at most [`LOCK_TIMEOUT_MS`].
+    pub fn lock(&self, kind: LockKind) -> Result<LockGuard<'_>, StoreError> {
+        let started = Instant::now();
+        let timeout = || StoreError::LockTimeout { kind: kind.label(), waited_ms: LOCK_TIMEOUT_MS };
+        if kind == LockKind::KnowledgeIndex {
+            self.create_dir_all("knowledge")?;
+        }
+        let dir = self.open_dir_fd(kind.flock_dir())?;
+        loop {
+            match flock(&dir, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(Errno::WOULDBLOCK) | Err(Errno::INTR) => {}
+                Err(errno) => return Err(StoreError::from_errno("lock", kind.lock_file(), errno)),
+            }
+            if started.elapsed() > Duration::from_millis(LOCK_TIMEOUT_MS) {
+                return Err(timeout());
+            }
+            backoff();
+        }
+        let content = format!("{}\n{}\n{FLOCK_MARKER}\n", std::process::id(), now_iso());
+        loop {
+            if self.create_exclusive(kind.lock_file(), content.as_bytes())? {
+                return Ok(LockGuard { store: self, kind, _flocked: dir });
+            }
+            if self.lock_file_is_abandoned(kind)? {
+                self.remove(kind.lock_file())?;
+                continue;
+            }
+            if started.elapsed() > Duration::from_millis(LOCK_TIMEOUT_MS) {
+                return Err(timeout());
+            }
+            backoff();
+        }
+    }
+
+    /// A lock file we may delete: ours (we hold the flock, so its writer is gone), or Node's
+    /// and older than [`LOCK_STALE_MS`]. A vanished file counts as abandoned (retry at once).
+    fn lock_file_is_abandoned(&self, kind: LockKind) -> Result<bool, StoreError> {
+        let content = match self.read(kind.lock_file()) {
+            Ok(Some(content)) => content,
+            Ok(None) => return Ok(true),
+            // A lock "file" that is a symlink, FIFO or directory is never ours to remove.
+            Err(error) => return Err(error),
+        };
+        let ours = String::from_utf8_lossy(&content).lines().nth(2) == Some(FLOCK_MARKER);
+        if ours {
+            return Ok(true);
+        }
+        Ok(match self.modified_ms(kind.lock_file())? {
+            Some(modified) => epoch_ms() - modified > LOCK_STALE_MS,
+            None => true,
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! The only code that touches the filesystem.
+//!
+//! A [`Store`] holds one directory fd for `<project>/.codex-harness/` and resolves every path
+//! relative to it with `openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)`:
+//! the kernel refuses `..`, absolute paths and symlinks anywhere on the way, so no check and
+//! use can race. Files are read only if they are regular files with one link (a FIFO cannot
+//! block us, a hard link cannot smuggle an outside file in), writes are durable and atomic,
+//! appends never leave a torn line, and cross-process locks use `flock(2)`.
+//!
+//! It must never: follow a symlink, open anything outside the harness directory (except the
+//! metadata-only output check, [`Store::output_exists`]), or leave a temp file behind on an
+//! error path it controls.
+
+mod error;
+mod fsops;
+mod lock;
+mod open;
+mod reaper;
+
+pub use error::StoreError;
+pub use lock::{LockGuard, LockKind, LOCK_STALE_MS, LOCK_TIMEOUT_MS};
+pub use open::{create_harness_dir, HARNESS_DIR_NAME};
+pub use reaper::{REAPER_MAX_DEPTH, TEMP_MAX_AGE_MS};
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+/// Largest file the store will read into memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The opened `.codex-harness/` directory of the pinned project.
+#[derive(Debug)]
+pub struct Store {
+    root: OwnedFd,
+    /// The project directory itself, opened `O_PATH`: used only for metadata-only checks.
+    project: OwnedFd,
+    project_path: PathBuf,
+    harness_path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the project directory and its `.codex-harness/`. Must run
+    /// before confinement: it is the last time the process resolves an absolute path.
+    pub fn open(project_path: &Path) -> Result<Store, StoreError> {
+        let (project, root) = open::open_project(project_path)?;
+        Ok(Store {
+            root,
+            project,
+            project_path: project_path.to_path_buf(),
+            harness_path: project_path.join(HARNESS_DIR_NAME),
+        })
+    }
+
+    pub fn project_path(&self) -> &Path {
+        &self.project_path
+    }
+
+    pub fn harness_path(&self) -> &Path {
+        &self.harness_path
+    }
+
+    /// The harness directory fd, for confinement (Landlock's one rule is beneath it).
+    pub fn root_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.root.as_fd()
+    }
+
+    /// The absolute path of `rel`, for results that report file locations.
+    pub fn absolute(&self, rel: &str) -> String {
+        self.harness_path.join(rel).to_string_lossy().into_owned()
+    }
+}

@@ -1,0 +1,169 @@
+//! Newline-delimited framing of the byte stream on stdin, with bounded memory.
+//!
+//! Owns exactly one job: turning arbitrary chunks of bytes into a sequence of [`Frame`]s that
+//! does not depend on how the stream was chunked. It never interprets the bytes (UTF-8 and
+//! JSON are the protocol layer's business) and never holds more than [`MAX_LINE_BYTES`] of a
+//! line: a longer line is counted, dropped and reported as [`Frame::Oversize`].
+
+use std::io::{self, Read};
+
+/// Longest line accepted, in bytes, excluding its newline.
+pub const MAX_LINE_BYTES: usize = 1_000_000;
+/// Size of one read from stdin.
+pub const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// One unit of input for the protocol layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A complete line without its `\n` (possibly empty, possibly not UTF-8).
+    Line(Vec<u8>),
+    /// A line longer than [`MAX_LINE_BYTES`]; only its length was kept.
+    Oversize { length: usize },
+}
+
+/// Incremental splitter. Feed it chunks with [`Framer::push`], then call [`Framer::finish`]
+/// at end of input to flush an unterminated last line.
+#[derive(Debug, Default)]
+pub struct Framer {
+    line: Vec<u8>,
+    /// Length of the current line once it has exceeded the limit; its bytes are not kept.
+    oversize: Option<usize>,
+}
+
+impl Framer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes currently held for the unfinished line (never more than [`MAX_LINE_BYTES`]).
+    pub fn buffered(&self) -> usize {
+        self.line.len()
+    }
+
+    fn absorb(&mut self, segment: &[u8]) {
+        if let Some(length) = self.oversize.as_mut() {
+            *length += segment.len();
+        } else if self.line.len() + segment.len() > MAX_LINE_BYTES {
+            self.oversize = Some(self.line.len() + segment.len());
+            self.line = Vec::new();
+        } else {
+            self.line.extend_from_slice(segment);
+        }
+    }
+
+    fn complete_line(&mut self) -> Frame {
+        match self.oversize.take() {
+            Some(length) => Frame::Oversize { length },
+            None => Frame::Line(std::mem::take(&mut self.line)),
+        }
+    }
+
+    /// Splits `chunk`, appending every line it completes to `frames`.
+    pub fn push(&mut self, chunk: &[u8], frames: &mut Vec<Frame>) {
+        let mut rest = chunk;
+        while let Some(newline) = rest.iter().position(|b| *b == b'\n') {
+            self.absorb(&rest[..newline]);
+            frames.push(self.complete_line());
+            rest = &rest[newline + 1..];
+        }
+        self.absorb(rest);
+    }
+
+    /// End of input: an unterminated final line is still a line.
+    pub fn finish(&mut self, frames: &mut Vec<Frame>) {
+        if self.oversize.is_some() || !self.line.is_empty() {
+            frames.push(self.complete_line());
+        }
+    }
+}
+
+/// Reads `input` to its end, handing each frame to `on_frame` as soon as it is complete.
+/// Interrupted reads are retried; other read errors end the stream like EOF does.
+pub fn for_each_frame(mut input: impl Read, mut on_frame: impl FnMut(Frame)) -> io::Result<()> {
+    let mut framer = Framer::new();
+    let mut chunk = vec![0u8; READ_CHUNK_BYTES];
+    let mut frames = Vec::new();
+    loop {
+        let read = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        framer.push(&chunk[..read], &mut frames);
+        frames.drain(..).for_each(&mut on_frame);
+    }
+    framer.finish(&mut frames);
+    frames.into_iter().for_each(on_frame);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames_of(chunks: &[&[u8]]) -> Vec<Frame> {
+        let mut framer = Framer::new();
+        let mut frames = Vec::new();
+        for chunk in chunks {
+            framer.push(chunk, &mut frames);
+            assert!(framer.buffered() <= MAX_LINE_BYTES);
+        }
+        framer.finish(&mut frames);
+        frames
+    }
+
+    #[test]
+    fn lines_split_across_chunks_are_reassembled() {
+        assert_eq!(
+            frames_of(&[b"ab", b"c\nde", b"\n\nf"]),
+            vec![
+                Frame::Line(b"abc".to_vec()),
+                Frame::Line(b"de".to_vec()),
+                Frame::Line(vec![]),
+                Frame::Line(b"f".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn line_at_the_limit_is_kept_and_one_byte_more_is_oversize() {
+        let at = vec![b'a'; MAX_LINE_BYTES];
+        assert_eq!(frames_of(&[&at, b"\n"]), vec![Frame::Line(at.clone())]);
+        let below = vec![b'a'; MAX_LINE_BYTES - 1];
+        assert_eq!(frames_of(&[&below, b"\n"]), vec![Frame::Line(below.clone())]);
+        let above = vec![b'a'; MAX_LINE_BYTES + 1];
+        assert_eq!(
+            frames_of(&[&above, b"\nok\n"]),
+            vec![Frame::Oversize { length: MAX_LINE_BYTES + 1 }, Frame::Line(b"ok".to_vec())]
+        );
+    }
+
+    #[test]
+    fn five_megabyte_unterminated_line_holds_bounded_memory() {
+        let mut framer = Framer::new();
+        let mut frames = Vec::new();
+        let chunk = vec![b'x'; READ_CHUNK_BYTES];
+        for _ in 0..(5_000_000 / READ_CHUNK_BYTES + 1) {
+            framer.push(&chunk, &mut frames);
+            assert!(framer.buffered() <= MAX_LINE_BYTES);
+        }
+        framer.finish(&mut frames);
+        assert!(matches!(frames.as_slice(), [Frame::Oversize { length }] if *length > 5_000_000));
+    }
+
+    #[test]
+    fn framing_does_not_depend_on_chunking() {
+        let stream: Vec<u8> = b"{\"a\":1}\n\nxyz\n".repeat(3);
+        let whole = frames_of(&[&stream]);
+        let bytewise: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(frames_of(&bytewise), whole);
+    }
+
+    #[test]
+    fn reader_loop_delivers_every_frame_then_the_tail() {
+        let mut seen = Vec::new();
+        for_each_frame(&b"one\ntwo"[..], |frame| seen.push(frame)).unwrap();
+        assert_eq!(seen, vec![Frame::Line(b"one".to_vec()), Frame::Line(b"two".to_vec())]);
+    }
+}
