@@ -13,3 +13,5 @@ pub mod schema;
 pub mod transport;
 pub mod clock;
 pub mod store;
+pub mod harness;
+pub mod tools;

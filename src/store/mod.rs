@@ -36,6 +36,9 @@ pub struct Store {
     project: OwnedFd,
     project_path: PathBuf,
     harness_path: PathBuf,
+    /// The working directory at start-up, against which a relative `project_path` argument
+    /// is resolved (captured once: the process never asks the kernel again).
+    launch_dir: PathBuf,
 }
 
 impl Store {
@@ -48,11 +51,16 @@ impl Store {
             project,
             project_path: project_path.to_path_buf(),
             harness_path: project_path.join(HARNESS_DIR_NAME),
+            launch_dir: std::env::current_dir().unwrap_or_else(|_| project_path.to_path_buf()),
         })
     }
 
     pub fn project_path(&self) -> &Path {
         &self.project_path
+    }
+
+    pub fn launch_dir(&self) -> &Path {
+        &self.launch_dir
     }
 
     pub fn harness_path(&self) -> &Path {

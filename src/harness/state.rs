@@ -1,0 +1,314 @@
+//! `state.json`: its default shape, how a loaded file is normalised (unknown keys kept, in the
+//! original's order), recovery of a corrupt file, events, migrations and the agent-safe view.
+
+use crate::clock::{epoch_ms, now_iso};
+use crate::harness::ToolError;
+use crate::json::{parse_lenient, to_compact, to_pretty_file};
+use crate::sanitize::untrusted_block;
+use crate::store::{LockKind, Store};
+use serde_json::{json, Map, Value};
+
+/// The state schema version this server writes.
+pub const CURRENT_STATE_VERSION: i64 = 5;
+/// Events (and decisions) kept in state.json.
+pub const MAX_STATE_EVENTS: usize = 80;
+/// Pre-migration backups kept.
+pub const MIGRATION_BACKUPS_KEPT: usize = 5;
+
+pub const STATE_FILE: &str = "state.json";
+
+const COUNTERS: [&str; 11] = [
+    "contracts",
+    "traces",
+    "gates",
+    "verifications",
+    "knowledgeItems",
+    "knowledgeQueries",
+    "evalCases",
+    "evalRuns",
+    "harnessProfiles",
+    "harnessProposals",
+    "promotionDecisions",
+];
+
+/// The default state, key order included.
+pub fn default_state() -> Map<String, Value> {
+    let counters: Map<String, Value> = COUNTERS.iter().map(|c| (c.to_string(), json!(0))).collect();
+    let value = json!({
+        "version": CURRENT_STATE_VERSION,
+        "projectName": null,
+        "focus": null,
+        "status": "idle",
+        "activeContractId": null,
+        "counters": counters,
+        "decisions": [],
+        "events": []
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+/// `{...DEFAULT, ...file, counters: {...DEFAULT.counters, ...file.counters}, decisions, events}`.
+pub fn normalise(file: &Map<String, Value>) -> Map<String, Value> {
+    let mut state = default_state();
+    for (key, value) in file {
+        state.insert(key.clone(), value.clone());
+    }
+    let mut counters = default_state().remove("counters").and_then(|c| c.as_object().cloned()).unwrap_or_default();
+    if let Some(Value::Object(file_counters)) = file.get("counters") {
+        for (key, value) in file_counters {
+            counters.insert(key.clone(), value.clone());
+        }
+    }
+    state.insert("counters".into(), Value::Object(counters));
+    for list in ["decisions", "events"] {
+        if !state.get(list).is_some_and(Value::is_array) {
+            state.insert(list.into(), json!([]));
+        }
+    }
+    state
+}
+
+/// Appends an event (`ts` and `type` first) and keeps the newest [`MAX_STATE_EVENTS`].
+pub fn push_event(state: &mut Map<String, Value>, kind: &str, fields: Value) {
+    let mut event = Map::new();
+    event.insert("ts".into(), json!(now_iso()));
+    event.insert("type".into(), json!(kind));
+    if let Value::Object(fields) = fields {
+        event.extend(fields);
+    }
+    push_bounded(state, "events", Value::Object(event));
+}
+
+/// Pushes onto the array `key` of `state` and keeps its newest [`MAX_STATE_EVENTS`] entries.
+pub fn push_bounded(state: &mut Map<String, Value>, key: &str, item: Value) {
+    let entry = state.entry(key.to_string()).or_insert_with(|| json!([]));
+    if !entry.is_array() {
+        *entry = json!([]);
+    }
+    if let Value::Array(items) = entry {
+        items.push(item);
+        if items.len() > MAX_STATE_EVENTS {
+            items.drain(..items.len() - MAX_STATE_EVENTS);
+        }
+    }
+}
+
+/// Adds one to a counter.
+pub fn bump(state: &mut Map<String, Value>, counter: &str) {
+    if let Some(Value::Object(counters)) = state.get_mut("counters") {
+        let current = counters.get(counter).and_then(Value::as_f64).unwrap_or(0.0);
+        counters.insert(counter.into(), json!(current as i64 + 1));
+    }
+}
+
+fn is_loadable(value: &Value) -> bool {
+    value.get("counters").is_some_and(Value::is_object)
+}
+
+/// Loads the state. A missing file is the default; a corrupt one (unparsable, not an object,
+/// no `counters` object, unreadable) is moved aside to `state.corrupt.<ms>.json` and replaced,
+/// in memory, by a default state carrying a `state_recovered` event. Nothing is written here.
+pub fn load_state(store: &Store) -> Map<String, Value> {
+    let loaded = match store.read(STATE_FILE) {
+        Ok(None) => return default_state(),
+        Ok(Some(bytes)) => parse_lenient(&bytes).ok().filter(is_loadable),
+        Err(_) => None,
+    };
+    match loaded {
+        Some(Value::Object(file)) => normalise(&file),
+        _ => recover_corrupt_state(store),
+    }
+}
+
+fn recover_corrupt_state(store: &Store) -> Map<String, Value> {
+    let backup = format!("state.corrupt.{}.json", epoch_ms());
+    // Best effort, as in the original: a failed move must not stop the recovery.
+    let _ = store.rename(STATE_FILE, &backup);
+    let mut state = default_state();
+    push_event(
+        &mut state,
+        "state_recovered",
+        json!({"summary": "state.json could not be read, so it was set aside as state.corrupt.*.json and the harness state was reset."}),
+    );
+    state
+}
+
+pub fn save_state(store: &Store, state: &Map<String, Value>) -> Result<(), ToolError> {
+    store.write_atomic(STATE_FILE, to_pretty_file(&Value::Object(state.clone())).as_bytes())?;
+    Ok(())
+}
+
+/// Load, change and save the state under the state lock: the only way state is written.
+pub fn mutate_state<T>(
+    store: &Store,
+    change: impl FnOnce(&mut Map<String, Value>) -> Result<T, ToolError>,
+) -> Result<(T, Map<String, Value>), ToolError> {
+    let _lock = store.lock(LockKind::State)?;
+    let mut state = load_state(store);
+    let result = change(&mut state)?;
+    save_state(store, &state)?;
+    Ok((result, state))
+}
+
+/// The state as an agent may see it: stored user text wrapped, everything else as is.
+pub fn agent_safe_state(state: &Map<String, Value>) -> Value {
+    let mut out = state.clone();
+    for (key, label) in [("projectName", "state.projectName"), ("focus", "state.focus")] {
+        if let Some(text) = out.get(key).filter(|v| crate::harness::truthy(v)) {
+            let wrapped = untrusted_block(Some(&crate::sanitize::js_string(text)), label);
+            out.insert(key.into(), json!(wrapped));
+        }
+    }
+    if let Some(Value::Array(decisions)) = out.get_mut("decisions") {
+        for decision in decisions.iter_mut().filter_map(Value::as_object_mut) {
+            let text = decision.get("text").map(crate::sanitize::js_string);
+            decision.insert("text".into(), json!(untrusted_block(text.as_deref(), "state.decision")));
+        }
+    }
+    if let Some(Value::Array(events)) = out.get_mut("events") {
+        for event in events.iter_mut().filter_map(Value::as_object_mut) {
+            for (key, label) in [("note", "state.event.note"), ("summary", "state.event.summary")] {
+                if let Some(text) = event.get(key).filter(|v| crate::harness::truthy(v)) {
+                    let wrapped = untrusted_block(Some(&crate::sanitize::js_string(text)), label);
+                    event.insert(key.into(), json!(wrapped));
+                }
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// What `harness_migrate` did.
+pub struct Migration {
+    pub from_version: i64,
+    pub applied: Vec<&'static str>,
+    pub state: Map<String, Value>,
+}
+
+/// Brings state.json to [`CURRENT_STATE_VERSION`] under the state lock. The previous file is
+/// copied to `state.v<from>.backup.<ms>.json` first (newest five kept) and a line is appended
+/// to `migrations/<date>.jsonl`. A state that needs nothing is left untouched.
+pub fn migrate(store: &Store) -> Result<Migration, ToolError> {
+    let _lock = store.lock(LockKind::State)?;
+    let original = store.read(STATE_FILE)?;
+    let existing = match &original {
+        None => default_state(),
+        Some(bytes) => match parse_lenient(bytes) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(ToolError::new("state.json is not a JSON object; it was left untouched.")),
+            Err(error) => return Err(ToolError::new(format!("state.json is not valid JSON ({error}); it was left untouched."))),
+        },
+    };
+    let from_version = existing
+        .get("version")
+        .and_then(Value::as_f64)
+        .filter(|v| v.fract() == 0.0)
+        .map(|v| v as i64)
+        .unwrap_or(0);
+    let has_counter = |name: &str| existing.get("counters").and_then(|c| c.get(name)).is_some();
+    let mut applied = Vec::new();
+    if from_version < 2 && !has_counter("verifications") {
+        applied.push("state-v2-verification-counter");
+    }
+    for (below, step) in [
+        (3, "state-v3-knowledge-counters"),
+        (4, "state-v4-eval-profile-counters"),
+        (5, "state-v5-meta-harness-counters"),
+    ] {
+        if from_version < below {
+            applied.push(step);
+        }
+    }
+    let mut state = normalise(&existing);
+    state.insert("version".into(), json!(CURRENT_STATE_VERSION));
+    if applied.is_empty() {
+        return Ok(Migration { from_version, applied, state });
+    }
+    let mut backup_path = Value::Null;
+    if let Some(bytes) = &original {
+        let backup = format!("state.v{from_version}.backup.{}.json", epoch_ms());
+        store.write_atomic(&backup, bytes)?;
+        backup_path = json!(store.absolute(&backup));
+        prune_migration_backups(store);
+    }
+    let suffix = if backup_path.is_null() { "" } else { " Pre-migration snapshot saved." };
+    push_event(
+        &mut state,
+        "state_migrated",
+        json!({"summary": format!("Harness state migrated from v{from_version} to v{CURRENT_STATE_VERSION}.{suffix}")}),
+    );
+    save_state(store, &state)?;
+    let log_line = json!({
+        "ts": now_iso(),
+        "fromVersion": from_version,
+        "toVersion": CURRENT_STATE_VERSION,
+        "applied": applied,
+        "backupPath": backup_path
+    });
+    store.create_dir_all("migrations")?;
+    let log = format!("migrations/{}.jsonl", crate::clock::today());
+    store.append_line(&log, format!("{}\n", to_compact(&log_line)).as_bytes())?;
+    Ok(Migration { from_version, applied, state })
+}
+
+fn is_backup_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("state.v").and_then(|r| r.strip_suffix(".json")) else {
+        return false;
+    };
+    let Some((version, stamp)) = rest.split_once(".backup.") else { return false };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(version) && digits(stamp)
+}
+
+/// Keeps the [`MIGRATION_BACKUPS_KEPT`] backups that sort last by name (best effort).
+fn prune_migration_backups(store: &Store) {
+    let Ok(names) = store.list(".") else { return };
+    let mut backups: Vec<String> = names.into_iter().filter(|n| is_backup_name(n)).collect();
+    backups.sort();
+    backups.reverse();
+    for stale in backups.iter().skip(MIGRATION_BACKUPS_KEPT) {
+        let _ = store.remove(stale);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalising_keeps_unknown_keys_after_the_defaults() {
+        let file = json!({"zeta": 1, "status": "done", "counters": {"custom": 3, "traces": 2}, "version": 3});
+        let state = normalise(file.as_object().unwrap());
+        let keys: Vec<&str> = state.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["version", "projectName", "focus", "status", "activeContractId", "counters", "decisions", "events", "zeta"]
+        );
+        assert_eq!(state["version"], 3);
+        assert_eq!(state["counters"]["traces"], 2);
+        assert_eq!(state["counters"]["custom"], 3);
+        assert_eq!(state["counters"]["gates"], 0);
+    }
+
+    #[test]
+    fn events_are_bounded_at_eighty() {
+        let mut state = default_state();
+        for i in 0..(MAX_STATE_EVENTS + 5) {
+            push_event(&mut state, "x", json!({"n": i}));
+        }
+        let events = state["events"].as_array().unwrap();
+        assert_eq!(events.len(), MAX_STATE_EVENTS);
+        assert_eq!(events[0]["n"], 5);
+        assert_eq!(events[0].as_object().unwrap().keys().next().unwrap(), "ts");
+    }
+
+    #[test]
+    fn backup_names_follow_the_original_pattern() {
+        assert!(is_backup_name("state.v1.backup.1700000000000.json"));
+        assert!(!is_backup_name("state.v1.backup.x.json"));
+        assert!(!is_backup_name("state.corrupt.1.json"));
+    }
+}

@@ -1,0 +1,123 @@
+//! The tool registry and dispatch. Each family module exposes plain functions of
+//! `(store, args)`; this module owns the catalogue (names, descriptions, schemas, in the
+//! original's `tools/list` order), validation before any handler runs, and the implicit
+//! bootstrap every tool starts with.
+
+mod contracts;
+mod traces;
+mod workspace;
+
+use crate::harness::{ensure_harness, Args, ToolError};
+use crate::json::to_pretty;
+use crate::schema;
+use crate::store::Store;
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+
+/// What a handler returns: an object (sent pretty-printed and as `structuredContent`) or a
+/// Markdown text (sent as text and as `{"text": …}`).
+pub enum ToolOutput {
+    Object(Value),
+    Text(String),
+}
+
+type Handler = fn(&Store, Args<'_>) -> Result<ToolOutput, ToolError>;
+
+/// A tool: its catalogue entry and its handler.
+pub struct Tool {
+    pub definition: Value,
+    handler: Handler,
+}
+
+/// Why a `tools/call` could not run its handler (JSON-RPC -32602).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidCall(pub String);
+
+fn handler_for(name: &str) -> Option<Handler> {
+    Some(match name {
+        "harness_bootstrap" => workspace::bootstrap,
+        "harness_migrate" => workspace::migrate,
+        "harness_update_state" => workspace::update_state,
+        "harness_list" => workspace::list,
+        "harness_compact_context" => workspace::compact_context,
+        "harness_create_contract" => contracts::create_contract,
+        "harness_next_step" => contracts::next_step,
+        "harness_eval_gate" => contracts::eval_gate,
+        "harness_record_trace" => traces::record_trace,
+        "harness_record_verification" => traces::record_verification,
+        _ => return None,
+    })
+}
+
+/// Every tool with a handler, in catalogue order.
+pub fn registry() -> &'static [Tool] {
+    static TOOLS: OnceLock<Vec<Tool>> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let catalogue: Vec<Value> = serde_json::from_str(include_str!("catalog.json")).unwrap_or_default();
+        catalogue
+            .into_iter()
+            .filter_map(|definition| {
+                let handler = handler_for(definition.get("name")?.as_str()?)?;
+                Some(Tool { definition, handler })
+            })
+            .collect()
+    })
+}
+
+pub fn find(name: &str) -> Option<&'static Tool> {
+    registry().iter().find(|tool| tool.definition["name"] == name)
+}
+
+/// The `tools/list` result.
+pub fn list() -> Value {
+    json!({"tools": registry().iter().map(|tool| tool.definition.clone()).collect::<Vec<_>>()})
+}
+
+/// Runs `tools/call`: resolve the tool, check the arguments, bootstrap, run the handler and
+/// shape the result. A handler failure is an `isError` result, not a protocol error.
+pub fn call(store: &Store, name: Option<&str>, arguments: Option<&Value>) -> Result<Value, InvalidCall> {
+    let tool = name
+        .and_then(find)
+        .ok_or_else(|| InvalidCall(format!("Unknown tool: {}", name.filter(|n| !n.is_empty()).unwrap_or("missing name"))))?;
+    let tool_name = tool.definition["name"].as_str().unwrap_or_default();
+    let empty = Map::new();
+    let args = match arguments {
+        None => &empty,
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(InvalidCall(format!("Tool arguments for \"{tool_name}\" must be an object."))),
+    };
+    schema::validate(&tool.definition["inputSchema"], &Value::Object(args.clone()))
+        .map_err(|message| InvalidCall(format!("Invalid params for \"{tool_name}\": {message}")))?;
+    let outcome = check_project(store, Args(args)).and_then(|()| {
+        if tool_name != "harness_bootstrap" {
+            ensure_harness(store, None, false)?;
+        }
+        (tool.handler)(store, Args(args))
+    });
+    Ok(match outcome {
+        Ok(ToolOutput::Object(value)) => json!({
+            "content": [{"type": "text", "text": to_pretty(&value)}],
+            "structuredContent": value
+        }),
+        Ok(ToolOutput::Text(text)) => json!({
+            "content": [{"type": "text", "text": text}],
+            "structuredContent": {"text": text}
+        }),
+        Err(error) => json!({"isError": true, "content": [{"type": "text", "text": error.0}]}),
+    })
+}
+
+/// One process serves one project: a `project_path` that resolves elsewhere is refused before
+/// anything is touched.
+fn check_project(store: &Store, args: Args<'_>) -> Result<(), ToolError> {
+    let Some(requested) = args.text("project_path") else { return Ok(()) };
+    let resolved = crate::harness::records::resolve_lexically(store.launch_dir(), &requested);
+    if resolved == store.project_path() {
+        Ok(())
+    } else {
+        Err(ToolError::new(
+            "project_path names a different project than the one this server was started for; \
+             start one server per project (--project DIR) instead.",
+        ))
+    }
+}
