@@ -10,7 +10,9 @@ pub enum Command {
     /// Serve MCP on stdin/stdout (the default).
     Serve(ServeOptions),
     /// Print what this host supports and exit.
-    Doctor { project: Option<PathBuf> },
+    Doctor {
+        project: Option<PathBuf>,
+    },
     /// Hidden: apply the serve-time confinement, then try every forbidden act and report.
     ConfinementSelftest(ServeOptions),
     Version,
@@ -110,7 +112,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
 
 fn non_empty_path(value: OsString) -> Result<PathBuf, UsageError> {
     if value.is_empty() {
-        return Err(UsageError("--project requires a non-empty directory".into()));
+        return Err(UsageError(
+            "--project requires a non-empty directory".into(),
+        ));
     }
     Ok(PathBuf::from(value))
 }

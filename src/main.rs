@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 use codex_harness_mcp::cli::{self, Command};
+use codex_harness_mcp::confine;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -22,7 +23,30 @@ fn main() -> ExitCode {
             print!("{}", cli::HELP);
             ExitCode::SUCCESS
         }
-        Command::Serve(_) | Command::Doctor { .. } | Command::ConfinementSelftest(_) => {
+        Command::Doctor { project } => {
+            let (report, confinable) = confine::doctor(project.as_deref());
+            print!("{report}");
+            if confinable {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Command::ConfinementSelftest(options) => match confine::selftest(&options) {
+            Ok((report, passed)) => {
+                println!("{report}");
+                if passed {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(error) => {
+                eprintln!("codex-harness-mcp: confinement self-test: {error}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Serve(_) => {
             eprintln!("codex-harness-mcp: not wired yet");
             ExitCode::from(2)
         }
