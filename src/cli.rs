@@ -10,7 +10,9 @@ pub enum Command {
     /// Serve MCP on stdin/stdout (the default).
     Serve(ServeOptions),
     /// Print what this host supports and exit.
-    Doctor { project: Option<PathBuf> },
+    Doctor {
+        project: Option<PathBuf>,
+    },
     /// Hidden: apply the serve-time confinement, then try every forbidden act and report.
     ConfinementSelftest(ServeOptions),
     Version,
@@ -26,6 +28,23 @@ pub struct ServeOptions {
     pub require_confinement: bool,
     /// `--no-confinement`: debugging only; the server says so loudly.
     pub no_confinement: bool,
+}
+
+impl ServeOptions {
+    /// The project directory to serve: `--project`, else `$CODEX_WORKDIR`, else the current
+    /// directory; made absolute and normalised lexically (`.`/`..` collapsed, symlinks not
+    /// resolved), as the original's `path.resolve` does.
+    pub fn project_dir(&self) -> std::io::Result<PathBuf> {
+        let chosen = match &self.project {
+            Some(path) => path.clone(),
+            None => match std::env::var_os("CODEX_WORKDIR") {
+                Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+                _ => PathBuf::from("."),
+            },
+        };
+        let cwd = std::env::current_dir()?;
+        Ok(crate::harness::records::resolve_lexically(&cwd, &chosen))
+    }
 }
 
 /// A usage error, printed with the help text's first line.
@@ -110,7 +129,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
 
 fn non_empty_path(value: OsString) -> Result<PathBuf, UsageError> {
     if value.is_empty() {
-        return Err(UsageError("--project requires a non-empty directory".into()));
+        return Err(UsageError(
+            "--project requires a non-empty directory".into(),
+        ));
     }
     Ok(PathBuf::from(value))
 }

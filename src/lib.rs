@@ -7,11 +7,15 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod clock;
+pub mod confine;
+pub mod harness;
 pub mod json;
+pub mod prompts;
+pub mod protocol;
+pub mod resources;
 pub mod sanitize;
 pub mod schema;
-pub mod transport;
-pub mod clock;
 pub mod store;
-pub mod harness;
 pub mod tools;
+pub mod transport;

@@ -3,6 +3,10 @@
 #![forbid(unsafe_code)]
 
 use codex_harness_mcp::cli::{self, Command};
+use codex_harness_mcp::confine;
+use codex_harness_mcp::protocol::Server;
+use codex_harness_mcp::sanitize::Redactor;
+use codex_harness_mcp::store::Store;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -22,9 +26,86 @@ fn main() -> ExitCode {
             print!("{}", cli::HELP);
             ExitCode::SUCCESS
         }
-        Command::Serve(_) | Command::Doctor { .. } | Command::ConfinementSelftest(_) => {
-            eprintln!("codex-harness-mcp: not wired yet");
-            ExitCode::from(2)
+        Command::Doctor { project } => {
+            let (report, confinable) = confine::doctor(project.as_deref());
+            print!("{report}");
+            if confinable {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
+        Command::ConfinementSelftest(options) => match confine::selftest(&options) {
+            Ok((report, passed)) => {
+                println!("{report}");
+                if passed {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(error) => {
+                eprintln!("codex-harness-mcp: confinement self-test: {error}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Serve(options) => match serve(&options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("codex-harness-mcp: {error}");
+                ExitCode::from(1)
+            }
+        },
     }
+}
+
+/// The start-up order of DESIGN.md: resolve and pin the project, open its harness directory
+/// (the last absolute path this process resolves), harden the process, confine it, and only
+/// then read the first byte of stdin.
+fn serve(options: &cli::ServeOptions) -> Result<(), String> {
+    let project = options
+        .project_dir()
+        .map_err(|e| format!("cannot determine the project directory: {e}"))?;
+    let store =
+        Store::open(&project).map_err(|e| format!("cannot open the harness directory: {e}"))?;
+    confine::harden_process().map_err(|e| format!("process hardening failed: {e}"))?;
+    let stdout = std::io::stdout();
+    let mut output = stdout.lock();
+    let posture = confine::apply(
+        store.root_fd(),
+        &confine::ConfineOptions {
+            disabled: options.no_confinement,
+            required: options.require_confinement,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!(
+        "{}",
+        posture.stderr_line(env!("CARGO_PKG_VERSION"), &project.to_string_lossy())
+    );
+    for warning in posture.warnings() {
+        eprintln!("{warning}");
+    }
+    let reaped = store.reap_temp_files();
+    if reaped > 0 {
+        eprintln!("codex-harness-mcp: removed {reaped} orphaned temp file(s)");
+    }
+    let redactor = Redactor::new(
+        [
+            Some(project.to_string_lossy().into_owned()),
+            std::env::var("CODEX_WORKDIR").ok(),
+            std::env::var("PWD").ok(),
+            Some(store.launch_dir().to_string_lossy().into_owned()),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    let server = Server {
+        store,
+        redactor,
+        posture: posture.to_json(),
+    };
+    server
+        .serve(std::io::stdin().lock(), &mut output)
+        .map_err(|e| format!("stdio failed: {e}"))
 }

@@ -57,7 +57,11 @@ impl<'a> Args<'a> {
 
     /// `x || default` for positive counts, clamped to `[1, max]`.
     pub fn count(&self, key: &str, default: i64, max: i64) -> usize {
-        let given = self.truthy(key).and_then(Value::as_f64).map(|f| f as i64).unwrap_or(default);
+        let given = self
+            .truthy(key)
+            .and_then(Value::as_f64)
+            .map(|f| f as i64)
+            .unwrap_or(default);
         given.clamp(1, max) as usize
     }
 

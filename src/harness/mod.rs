@@ -71,7 +71,11 @@ pub struct Workspace {
 
 /// The original's `ensureHarness`: create the layout, and write state.json, HARNESS.md and
 /// policy.json when missing (or when `force`). `project_name` only matters for a new state.
-pub fn ensure_harness(store: &Store, project_name: Option<&str>, force: bool) -> Result<Workspace, ToolError> {
+pub fn ensure_harness(
+    store: &Store,
+    project_name: Option<&str>,
+    force: bool,
+) -> Result<Workspace, ToolError> {
     for dir in LAYOUT_DIRS {
         store.create_dir_all(dir)?;
     }
@@ -82,7 +86,11 @@ pub fn ensure_harness(store: &Store, project_name: Option<&str>, force: bool) ->
         };
         let mut fresh = state::default_state();
         fresh.insert("projectName".into(), json!(sanitize_text(&name, 160)));
-        state::push_event(&mut fresh, "bootstrap", json!({"summary": "Harness workspace initialized."}));
+        state::push_event(
+            &mut fresh,
+            "bootstrap",
+            json!({"summary": "Harness workspace initialized."}),
+        );
         // Under the state lock, so a concurrent writer's update is never overwritten halfway.
         let _lock = store.lock(crate::store::LockKind::State)?;
         if force || !store.exists(state::STATE_FILE)? {
@@ -94,7 +102,10 @@ pub fn ensure_harness(store: &Store, project_name: Option<&str>, force: bool) ->
     }
     if force || !store.exists(policy::POLICY_FILE)? {
         let now = now_iso();
-        store.write_atomic(policy::POLICY_FILE, to_pretty_file(&policy::default_policy(&now)).as_bytes())?;
+        store.write_atomic(
+            policy::POLICY_FILE,
+            to_pretty_file(&policy::default_policy(&now)).as_bytes(),
+        )?;
     }
     Ok(Workspace {
         project_path: store.project_path().to_string_lossy().into_owned(),

@@ -50,7 +50,12 @@ pub fn bullet_list(items: &[String], label: &str) -> String {
     items
         .iter()
         .enumerate()
-        .map(|(index, item)| format!("- {}", untrusted_block(Some(item), &format!("{label}[{index}]"))))
+        .map(|(index, item)| {
+            format!(
+                "- {}",
+                untrusted_block(Some(item), &format!("{label}[{index}]"))
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -60,7 +65,16 @@ pub fn plain_bullet_list(items: &[String]) -> String {
     if items.is_empty() {
         return "- None".to_string();
     }
-    items.iter().map(|item| format!("- {}", sanitize_text(item, crate::sanitize::MAX_TEXT_LENGTH))).collect::<Vec<_>>().join("\n")
+    items
+        .iter()
+        .map(|item| {
+            format!(
+                "- {}",
+                sanitize_text(item, crate::sanitize::MAX_TEXT_LENGTH)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Reads and parses a JSON record; `None` if absent. A parse error is the tool's error.
@@ -75,7 +89,11 @@ pub fn read_json(store: &Store, rel: &str) -> Result<Option<Value>, ToolError> {
 
 /// Names ending in `suffix` in `dir`, in the original's sort order.
 pub fn names_with_suffix(store: &Store, dir: &str, suffix: &str) -> Result<Vec<String>, ToolError> {
-    Ok(store.list(dir)?.into_iter().filter(|n| n.ends_with(suffix)).collect())
+    Ok(store
+        .list(dir)?
+        .into_iter()
+        .filter(|n| n.ends_with(suffix))
+        .collect())
 }
 
 /// Every JSON record of `dir`, in file-name order (unreadable-as-absent files skipped).
@@ -98,8 +116,15 @@ pub fn load_record(store: &Store, dir: &str, id: &str) -> Result<Option<Value>, 
 }
 
 /// The contract named by `id`, else the state's active contract.
-pub fn load_contract(store: &Store, id: Option<&str>, state: &Map<String, Value>) -> Result<Option<Value>, ToolError> {
-    let active = state.get("activeContractId").filter(|v| super::truthy(v)).map(js_string);
+pub fn load_contract(
+    store: &Store,
+    id: Option<&str>,
+    state: &Map<String, Value>,
+) -> Result<Option<Value>, ToolError> {
+    let active = state
+        .get("activeContractId")
+        .filter(|v| super::truthy(v))
+        .map(js_string);
     match id.filter(|i| !i.is_empty()).map(str::to_string).or(active) {
         Some(id) => load_record(store, "contracts", &id),
         None => Ok(None),
@@ -112,8 +137,13 @@ pub fn load_contract(store: &Store, id: Option<&str>, state: &Map<String, Value>
 pub fn read_recent_traces(store: &Store, limit: usize) -> Result<Vec<Value>, ToolError> {
     let names = names_with_suffix(store, "traces", ".jsonl")?;
     let mut traces = Vec::new();
-    for name in names.iter().skip(names.len().saturating_sub(RECENT_TRACE_FILES)) {
-        let Some(bytes) = store.read(&format!("traces/{name}"))? else { continue };
+    for name in names
+        .iter()
+        .skip(names.len().saturating_sub(RECENT_TRACE_FILES))
+    {
+        let Some(bytes) = store.read(&format!("traces/{name}"))? else {
+            continue;
+        };
         let complete = match bytes.iter().rposition(|b| *b == b'\n') {
             Some(end) => &bytes[..=end],
             None => &[][..],
@@ -123,16 +153,21 @@ pub fn read_recent_traces(store: &Store, limit: usize) -> Result<Vec<Value>, Too
             if text.trim().is_empty() {
                 continue;
             }
-            traces.push(parse_lenient(line).unwrap_or_else(|_| {
-                json!({"ts": crate::clock::now_iso(), "kind": "parse-error", "raw": text})
-            }));
+            traces.push(parse_lenient(line).unwrap_or_else(
+                |_| json!({"ts": crate::clock::now_iso(), "kind": "parse-error", "raw": text}),
+            ));
         }
     }
     Ok(traces.split_off(traces.len().saturating_sub(limit)))
 }
 
 fn ts_of(record: &Value) -> String {
-    record.get("ts").or_else(|| record.get("createdAt")).filter(|v| super::truthy(v)).map(js_string).unwrap_or_default()
+    record
+        .get("ts")
+        .or_else(|| record.get("createdAt"))
+        .filter(|v| super::truthy(v))
+        .map(js_string)
+        .unwrap_or_default()
 }
 
 /// Sorts records newest first by `ts` (or `createdAt`).
@@ -156,7 +191,7 @@ pub fn read_recent_gates(store: &Store, limit: usize) -> Result<Vec<Value>, Tool
 }
 
 /// `path.resolve(project, rel)` without touching the filesystem.
-pub fn resolve_lexically(base: &Path, rel: &str) -> PathBuf {
+pub fn resolve_lexically(base: &Path, rel: impl AsRef<Path>) -> PathBuf {
     let mut out = PathBuf::new();
     for component in base.join(rel).components() {
         match component {
@@ -204,7 +239,11 @@ pub fn check_output_paths(store: &Store, paths: &[String]) -> Vec<OutputCheck> {
                     exists: store.output_exists(&inside.to_string_lossy()),
                     out_of_scope: false,
                 },
-                Err(_) => OutputCheck { path: path.clone(), exists: false, out_of_scope: true },
+                Err(_) => OutputCheck {
+                    path: path.clone(),
+                    exists: false,
+                    out_of_scope: true,
+                },
             }
         })
         .collect()
@@ -342,7 +381,12 @@ pub fn render_contract(contract: &Value) -> String {
     }
     lines.pop();
     if field("notes").is_some_and(super::truthy) {
-        lines.extend([String::new(), "## Notes".into(), String::new(), block_of(field("notes"), "contract.notes")]);
+        lines.extend([
+            String::new(),
+            "## Notes".into(),
+            String::new(),
+            block_of(field("notes"), "contract.notes"),
+        ]);
     }
     format!("{}\n", lines.join("\n"))
 }
@@ -356,7 +400,11 @@ pub fn render_gate(contract: &Value, gate: &Value) -> String {
             checks
                 .iter()
                 .map(|c| {
-                    let state = if c.get("exists") == Some(&Value::Bool(true)) { "present" } else { "missing" };
+                    let state = if c.get("exists") == Some(&Value::Bool(true)) {
+                        "present"
+                    } else {
+                        "missing"
+                    };
                     format!("{state}: {}", plain(c.get("path")))
                 })
                 .collect()
@@ -390,9 +438,15 @@ mod tests {
     #[test]
     fn lexical_resolution_collapses_dot_dot() {
         let base = Path::new("/p/proj");
-        assert_eq!(resolve_lexically(base, "a/../b"), PathBuf::from("/p/proj/b"));
+        assert_eq!(
+            resolve_lexically(base, "a/../b"),
+            PathBuf::from("/p/proj/b")
+        );
         assert_eq!(resolve_lexically(base, "../x"), PathBuf::from("/p/x"));
-        assert_eq!(resolve_lexically(base, "/etc/passwd"), PathBuf::from("/etc/passwd"));
+        assert_eq!(
+            resolve_lexically(base, "/etc/passwd"),
+            PathBuf::from("/etc/passwd")
+        );
         assert_eq!(resolve_lexically(base, "."), PathBuf::from("/p/proj"));
     }
 
@@ -400,7 +454,9 @@ mod tests {
     fn bullet_lists_wrap_each_item_with_an_indexed_label() {
         assert_eq!(bullet_list(&[], "x"), "- None");
         let rendered = bullet_list(&["a".into(), "b".into()], "c.l");
-        assert!(rendered.starts_with("- <untrusted-data source=\"c.l[0]\">\na\n</untrusted-data>\n- "));
+        assert!(
+            rendered.starts_with("- <untrusted-data source=\"c.l[0]\">\na\n</untrusted-data>\n- ")
+        );
         assert!(rendered.contains("source=\"c.l[1]\""));
     }
 }

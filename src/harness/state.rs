@@ -56,7 +56,10 @@ pub fn normalise(file: &Map<String, Value>) -> Map<String, Value> {
     for (key, value) in file {
         state.insert(key.clone(), value.clone());
     }
-    let mut counters = default_state().remove("counters").and_then(|c| c.as_object().cloned()).unwrap_or_default();
+    let mut counters = default_state()
+        .remove("counters")
+        .and_then(|c| c.as_object().cloned())
+        .unwrap_or_default();
     if let Some(Value::Object(file_counters)) = file.get("counters") {
         for (key, value) in file_counters {
             counters.insert(key.clone(), value.clone());
@@ -137,7 +140,10 @@ fn recover_corrupt_state(store: &Store) -> Map<String, Value> {
 }
 
 pub fn save_state(store: &Store, state: &Map<String, Value>) -> Result<(), ToolError> {
-    store.write_atomic(STATE_FILE, to_pretty_file(&Value::Object(state.clone())).as_bytes())?;
+    store.write_atomic(
+        STATE_FILE,
+        to_pretty_file(&Value::Object(state.clone())).as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -156,7 +162,10 @@ pub fn mutate_state<T>(
 /// The state as an agent may see it: stored user text wrapped, everything else as is.
 pub fn agent_safe_state(state: &Map<String, Value>) -> Value {
     let mut out = state.clone();
-    for (key, label) in [("projectName", "state.projectName"), ("focus", "state.focus")] {
+    for (key, label) in [
+        ("projectName", "state.projectName"),
+        ("focus", "state.focus"),
+    ] {
         if let Some(text) = out.get(key).filter(|v| crate::harness::truthy(v)) {
             let wrapped = untrusted_block(Some(&crate::sanitize::js_string(text)), label);
             out.insert(key.into(), json!(wrapped));
@@ -165,12 +174,18 @@ pub fn agent_safe_state(state: &Map<String, Value>) -> Value {
     if let Some(Value::Array(decisions)) = out.get_mut("decisions") {
         for decision in decisions.iter_mut().filter_map(Value::as_object_mut) {
             let text = decision.get("text").map(crate::sanitize::js_string);
-            decision.insert("text".into(), json!(untrusted_block(text.as_deref(), "state.decision")));
+            decision.insert(
+                "text".into(),
+                json!(untrusted_block(text.as_deref(), "state.decision")),
+            );
         }
     }
     if let Some(Value::Array(events)) = out.get_mut("events") {
         for event in events.iter_mut().filter_map(Value::as_object_mut) {
-            for (key, label) in [("note", "state.event.note"), ("summary", "state.event.summary")] {
+            for (key, label) in [
+                ("note", "state.event.note"),
+                ("summary", "state.event.summary"),
+            ] {
                 if let Some(text) = event.get(key).filter(|v| crate::harness::truthy(v)) {
                     let wrapped = untrusted_block(Some(&crate::sanitize::js_string(text)), label);
                     event.insert(key.into(), json!(wrapped));
@@ -198,8 +213,16 @@ pub fn migrate(store: &Store) -> Result<Migration, ToolError> {
         None => default_state(),
         Some(bytes) => match parse_lenient(bytes) {
             Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(ToolError::new("state.json is not a JSON object; it was left untouched.")),
-            Err(error) => return Err(ToolError::new(format!("state.json is not valid JSON ({error}); it was left untouched."))),
+            Ok(_) => {
+                return Err(ToolError::new(
+                    "state.json is not a JSON object; it was left untouched.",
+                ))
+            }
+            Err(error) => {
+                return Err(ToolError::new(format!(
+                    "state.json is not valid JSON ({error}); it was left untouched."
+                )))
+            }
         },
     };
     let from_version = existing
@@ -225,7 +248,11 @@ pub fn migrate(store: &Store) -> Result<Migration, ToolError> {
     let mut state = normalise(&existing);
     state.insert("version".into(), json!(CURRENT_STATE_VERSION));
     if applied.is_empty() {
-        return Ok(Migration { from_version, applied, state });
+        return Ok(Migration {
+            from_version,
+            applied,
+            state,
+        });
     }
     let mut backup_path = Value::Null;
     if let Some(bytes) = &original {
@@ -234,7 +261,11 @@ pub fn migrate(store: &Store) -> Result<Migration, ToolError> {
         backup_path = json!(store.absolute(&backup));
         prune_migration_backups(store);
     }
-    let suffix = if backup_path.is_null() { "" } else { " Pre-migration snapshot saved." };
+    let suffix = if backup_path.is_null() {
+        ""
+    } else {
+        " Pre-migration snapshot saved."
+    };
     push_event(
         &mut state,
         "state_migrated",
@@ -251,14 +282,23 @@ pub fn migrate(store: &Store) -> Result<Migration, ToolError> {
     store.create_dir_all("migrations")?;
     let log = format!("migrations/{}.jsonl", crate::clock::today());
     store.append_line(&log, format!("{}\n", to_compact(&log_line)).as_bytes())?;
-    Ok(Migration { from_version, applied, state })
+    Ok(Migration {
+        from_version,
+        applied,
+        state,
+    })
 }
 
 fn is_backup_name(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix("state.v").and_then(|r| r.strip_suffix(".json")) else {
+    let Some(rest) = name
+        .strip_prefix("state.v")
+        .and_then(|r| r.strip_suffix(".json"))
+    else {
         return false;
     };
-    let Some((version, stamp)) = rest.split_once(".backup.") else { return false };
+    let Some((version, stamp)) = rest.split_once(".backup.") else {
+        return false;
+    };
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     digits(version) && digits(stamp)
 }
@@ -285,7 +325,17 @@ mod tests {
         let keys: Vec<&str> = state.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["version", "projectName", "focus", "status", "activeContractId", "counters", "decisions", "events", "zeta"]
+            [
+                "version",
+                "projectName",
+                "focus",
+                "status",
+                "activeContractId",
+                "counters",
+                "decisions",
+                "events",
+                "zeta"
+            ]
         );
         assert_eq!(state["version"], 3);
         assert_eq!(state["counters"]["traces"], 2);

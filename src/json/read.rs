@@ -100,7 +100,10 @@ fn repair_lone_surrogates(text: &str) -> Option<String> {
                 let is_low = matches!(unit, Some(0xDC00..=0xDFFF));
                 let next_is_low = bytes.get(index + 6) == Some(&b'\\')
                     && bytes.get(index + 7) == Some(&b'u')
-                    && matches!(hex4(&bytes[(index + 8).min(bytes.len())..]), Some(0xDC00..=0xDFFF));
+                    && matches!(
+                        hex4(&bytes[(index + 8).min(bytes.len())..]),
+                        Some(0xDC00..=0xDFFF)
+                    );
                 if is_high && next_is_low {
                     index += 12;
                 } else if is_high || is_low {

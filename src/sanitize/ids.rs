@@ -62,7 +62,16 @@ mod tests {
     fn safe_ids_accept_only_the_safe_alphabet() {
         assert_eq!(safe_file_id("abc-1.2_x").as_deref(), Some("abc-1.2_x"));
         assert_eq!(safe_file_id("abc\u{200b}").as_deref(), Some("abc"));
-        for bad in ["", "a..b", "../x", "a/b", "a\\b", "id with spaces", "idé", "%2e%2e"] {
+        for bad in [
+            "",
+            "a..b",
+            "../x",
+            "a/b",
+            "a\\b",
+            "id with spaces",
+            "idé",
+            "%2e%2e",
+        ] {
             assert_eq!(safe_file_id(bad), None, "{bad:?}");
         }
     }
@@ -88,7 +97,9 @@ mod tests {
     fn random_hex_has_the_requested_width_and_varies() {
         let first = random_hex(6).unwrap();
         assert_eq!(first.len(), 12);
-        assert!(first.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(first
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         let distinct: std::collections::HashSet<String> =
             (0..1000).map(|_| random_hex(6).unwrap()).collect();
         assert_eq!(distinct.len(), 1000);

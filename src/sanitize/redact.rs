@@ -22,9 +22,9 @@ impl Redactor {
     }
 
     pub fn redact(&self, text: &str) -> String {
-        self.needles
-            .iter()
-            .fold(text.to_string(), |out, needle| out.replace(needle.as_str(), "<project>"))
+        self.needles.iter().fold(text.to_string(), |out, needle| {
+            out.replace(needle.as_str(), "<project>")
+        })
     }
 }
 

@@ -213,8 +213,13 @@ mod tests {
 
     #[test]
     fn lists_keep_at_most_fifty_items() {
-        let items: Vec<Value> = (0..MAX_LIST_ITEMS + 1).map(|i| json!(i.to_string())).collect();
-        assert_eq!(sanitize_list(Some(&Value::Array(items.clone())), 10).len(), MAX_LIST_ITEMS);
+        let items: Vec<Value> = (0..MAX_LIST_ITEMS + 1)
+            .map(|i| json!(i.to_string()))
+            .collect();
+        assert_eq!(
+            sanitize_list(Some(&Value::Array(items.clone())), 10).len(),
+            MAX_LIST_ITEMS
+        );
         let exact = Value::Array(items[..MAX_LIST_ITEMS].to_vec());
         assert_eq!(sanitize_list(Some(&exact), 10).len(), MAX_LIST_ITEMS);
         let below = Value::Array(items[..MAX_LIST_ITEMS - 1].to_vec());

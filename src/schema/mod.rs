@@ -33,7 +33,9 @@ fn is_integer(value: &Value) -> bool {
         Value::Number(number) => {
             number.is_i64()
                 || number.is_u64()
-                || number.as_f64().is_some_and(|f| f.is_finite() && f.fract() == 0.0)
+                || number
+                    .as_f64()
+                    .is_some_and(|f| f.is_finite() && f.fract() == 0.0)
         }
         _ => false,
     }
@@ -70,12 +72,17 @@ pub fn validate(schema: &Value, instance: &Value) -> Result<(), String> {
 
 fn validate_at(schema: &Value, instance: &Value, path: &str, depth: usize) -> Result<(), String> {
     if depth > MAX_SCHEMA_DEPTH {
-        return Err(format!("{path}: schema nesting exceeds {MAX_SCHEMA_DEPTH} levels"));
+        return Err(format!(
+            "{path}: schema nesting exceeds {MAX_SCHEMA_DEPTH} levels"
+        ));
     }
     let Some(kind) = schema.get("type").and_then(Value::as_str) else {
         if let Some(options) = schema.get("enum").and_then(Value::as_array) {
             if !options.contains(instance) {
-                return Err(format!("{path}: value not in enum {}", to_compact(&Value::Array(options.clone()))));
+                return Err(format!(
+                    "{path}: value not in enum {}",
+                    to_compact(&Value::Array(options.clone()))
+                ));
             }
         }
         return Ok(());
@@ -113,10 +120,14 @@ fn validate_at(schema: &Value, instance: &Value, path: &str, depth: usize) -> Re
             };
             let length = utf16_len(text);
             if let Some(min) = count_bound(schema, "minLength").filter(|min| length < *min) {
-                return Err(format!("{path}: string shorter than minLength={min} (got {length})"));
+                return Err(format!(
+                    "{path}: string shorter than minLength={min} (got {length})"
+                ));
             }
             if let Some(max) = count_bound(schema, "maxLength").filter(|max| length > *max) {
-                return Err(format!("{path}: string longer than maxLength={max} (got {length})"));
+                return Err(format!(
+                    "{path}: string longer than maxLength={max} (got {length})"
+                ));
             }
             if let Some(options) = schema.get("enum") {
                 if !options.as_array().is_some_and(|o| o.contains(instance)) {
@@ -128,7 +139,10 @@ fn validate_at(schema: &Value, instance: &Value, path: &str, depth: usize) -> Re
             let is_number = matches!(instance, Value::Number(_));
             if kind == "integer" && !is_integer(instance) {
                 let suffix = if is_number { " (non-integer)" } else { "" };
-                return Err(format!("{path}: expected integer, got {}{suffix}", type_name(instance)));
+                return Err(format!(
+                    "{path}: expected integer, got {}{suffix}",
+                    type_name(instance)
+                ));
             }
             let Some(value) = instance.as_f64().filter(|_| is_number) else {
                 return Err(expected("number"));
@@ -147,10 +161,16 @@ fn validate_at(schema: &Value, instance: &Value, path: &str, depth: usize) -> Re
                 return Err(expected("array"));
             };
             if let Some(min) = count_bound(schema, "minItems").filter(|min| items.len() < *min) {
-                return Err(format!("{path}: array shorter than minItems={min} (got {})", items.len()));
+                return Err(format!(
+                    "{path}: array shorter than minItems={min} (got {})",
+                    items.len()
+                ));
             }
             if let Some(max) = count_bound(schema, "maxItems").filter(|max| items.len() > *max) {
-                return Err(format!("{path}: array longer than maxItems={max} (got {})", items.len()));
+                return Err(format!(
+                    "{path}: array longer than maxItems={max} (got {})",
+                    items.len()
+                ));
             }
             if let Some(item_schema) = schema.get("items") {
                 for (index, item) in items.iter().enumerate() {
@@ -190,13 +210,22 @@ mod tests {
 
     #[test]
     fn valid_instance_passes() {
-        assert_eq!(check(json!({"title": "abc", "kind": "a", "count": 2, "tags": ["x"]})), Ok(()));
+        assert_eq!(
+            check(json!({"title": "abc", "kind": "a", "count": 2, "tags": ["x"]})),
+            Ok(())
+        );
     }
 
     #[test]
     fn messages_follow_the_original_wording_and_order() {
-        assert_eq!(check(json!([])), Err("args: expected object, got array".into()));
-        assert_eq!(check(json!({"kind": "a"})), Err("args: missing required property \"title\"".into()));
+        assert_eq!(
+            check(json!([])),
+            Err("args: expected object, got array".into())
+        );
+        assert_eq!(
+            check(json!({"kind": "a"})),
+            Err("args: missing required property \"title\"".into())
+        );
         assert_eq!(
             check(json!({"title": "abc", "kind": "a", "zz": 1})),
             Err("args: unexpected property \"zz\"".into())
@@ -237,8 +266,12 @@ mod tests {
 
     #[test]
     fn integral_doubles_are_integers() {
-        assert_eq!(check(json!({"title": "abc", "kind": "a", "count": 1.0})), Ok(()));
-        let parsed: Value = serde_json::from_str(r#"{"title":"abc","kind":"a","count":2e0}"#).unwrap();
+        assert_eq!(
+            check(json!({"title": "abc", "kind": "a", "count": 1.0})),
+            Ok(())
+        );
+        let parsed: Value =
+            serde_json::from_str(r#"{"title":"abc","kind":"a","count":2e0}"#).unwrap();
         assert_eq!(check(parsed), Ok(()));
     }
 
@@ -259,7 +292,10 @@ mod tests {
 
     #[test]
     fn maximum_and_item_counts_are_enforced() {
-        assert_eq!(check(json!({"title": "abc", "kind": "a", "count": 3})), Ok(()));
+        assert_eq!(
+            check(json!({"title": "abc", "kind": "a", "count": 3})),
+            Ok(())
+        );
         assert_eq!(
             check(json!({"title": "abc", "kind": "a", "count": 4})),
             Err("args.count: integer above maximum=3".into())

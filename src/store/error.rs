@@ -19,14 +19,21 @@ pub enum StoreError {
     /// A lock was held by someone else for too long.
     LockTimeout { kind: &'static str, waited_ms: u64 },
     /// Any other system error, with the operation that failed.
-    Io { op: &'static str, path: String, source: io::Error },
+    Io {
+        op: &'static str,
+        path: String,
+        source: io::Error,
+    },
 }
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreError::Symlink { path } => {
-                write!(f, "Refusing to follow a symlink in the harness directory: {path}")
+                write!(
+                    f,
+                    "Refusing to follow a symlink in the harness directory: {path}"
+                )
             }
             StoreError::Escape { path } => write!(f, "Path escapes harness root: {path}"),
             StoreError::NotRegular { path, what } => {
@@ -53,7 +60,11 @@ impl StoreError {
         match errno {
             rustix::io::Errno::LOOP => StoreError::Symlink { path },
             rustix::io::Errno::XDEV => StoreError::Escape { path },
-            other => StoreError::Io { op, path, source: io::Error::from(other) },
+            other => StoreError::Io {
+                op,
+                path,
+                source: io::Error::from(other),
+            },
         }
     }
 

@@ -20,7 +20,11 @@ fn split_parent(rel: &str) -> (&str, &str) {
 }
 
 fn io_error(op: &'static str, path: &str, source: std::io::Error) -> StoreError {
-    StoreError::Io { op, path: path.to_string(), source }
+    StoreError::Io {
+        op,
+        path: path.to_string(),
+        source,
+    }
 }
 
 /// Refuses anything but a regular file with a single link.
@@ -35,10 +39,16 @@ fn check_regular(fd: BorrowedFd<'_>, rel: &str) -> Result<fs::Stat, StoreError> 
             FileType::CharacterDevice | FileType::BlockDevice => "a device",
             _ => "not a regular file",
         };
-        return Err(StoreError::NotRegular { path: rel.to_string(), what });
+        return Err(StoreError::NotRegular {
+            path: rel.to_string(),
+            what,
+        });
     }
     if stat.st_nlink > 1 {
-        return Err(StoreError::NotRegular { path: rel.to_string(), what: "a file with several hard links" });
+        return Err(StoreError::NotRegular {
+            path: rel.to_string(),
+            what: "a file with several hard links",
+        });
     }
     Ok(stat)
 }
@@ -47,14 +57,22 @@ impl Store {
     /// Reads a whole file; `Ok(None)` when it does not exist.
     pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, StoreError> {
         // O_NONBLOCK: opening a planted FIFO must not hang the server; it is refused below.
-        let fd = match open_beneath(self.root.as_fd(), rel, OFlags::RDONLY | OFlags::NONBLOCK, Mode::empty()) {
+        let fd = match open_beneath(
+            self.root.as_fd(),
+            rel,
+            OFlags::RDONLY | OFlags::NONBLOCK,
+            Mode::empty(),
+        ) {
             Ok(fd) => fd,
             Err(error) if error.is_not_found() => return Ok(None),
             Err(error) => return Err(error),
         };
         let stat = check_regular(fd.as_fd(), rel)?;
         if stat.st_size as u64 > MAX_FILE_BYTES {
-            return Err(StoreError::TooLarge { path: rel.to_string(), limit: MAX_FILE_BYTES });
+            return Err(StoreError::TooLarge {
+                path: rel.to_string(),
+                limit: MAX_FILE_BYTES,
+            });
         }
         let mut bytes = Vec::with_capacity(stat.st_size as usize);
         File::from(fd)
@@ -62,7 +80,10 @@ impl Store {
             .read_to_end(&mut bytes)
             .map_err(|source| io_error("read", rel, source))?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(StoreError::TooLarge { path: rel.to_string(), limit: MAX_FILE_BYTES });
+            return Err(StoreError::TooLarge {
+                path: rel.to_string(),
+                limit: MAX_FILE_BYTES,
+            });
         }
         Ok(Some(bytes))
     }
@@ -89,7 +110,9 @@ impl Store {
         let (parent, name) = split_parent(rel);
         let dir = open_dir(self.root.as_fd(), parent)?;
         match fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) => Ok(Some(stat.st_mtime * 1000 + stat.st_mtime_nsec as i64 / 1_000_000)),
+            Ok(stat) => Ok(Some(
+                stat.st_mtime * 1000 + stat.st_mtime_nsec as i64 / 1_000_000,
+            )),
             Err(Errno::NOENT) => Ok(None),
             Err(errno) => Err(StoreError::from_errno("stat", rel, errno)),
         }
@@ -124,10 +147,15 @@ impl Store {
         let parent = open_dir(self.root.as_fd(), parent_rel)?;
         match fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink => {
-                return Err(StoreError::Symlink { path: rel.to_string() });
+                return Err(StoreError::Symlink {
+                    path: rel.to_string(),
+                });
             }
             Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Directory => {
-                return Err(StoreError::NotRegular { path: rel.to_string(), what: "a directory" });
+                return Err(StoreError::NotRegular {
+                    path: rel.to_string(),
+                    what: "a directory",
+                });
             }
             Ok(_) | Err(Errno::NOENT) => {}
             Err(errno) => return Err(StoreError::from_errno("stat", rel, errno)),
@@ -167,7 +195,8 @@ impl Store {
         let size = stat.st_size as u64;
         if size > 0 {
             let mut last = [0u8; 1];
-            fs::seek(&fd, fs::SeekFrom::End(-1)).map_err(|e| StoreError::from_errno("seek", rel, e))?;
+            fs::seek(&fd, fs::SeekFrom::End(-1))
+                .map_err(|e| StoreError::from_errno("seek", rel, e))?;
             rustix::io::read(&fd, &mut last).map_err(|e| StoreError::from_errno("read", rel, e))?;
             if last[0] != b'\n' {
                 cut_partial_line(fd.as_fd(), rel, size)?;
@@ -184,7 +213,8 @@ impl Store {
             Err(error) if error.is_not_found() => return Ok(Vec::new()),
             Err(error) => return Err(error),
         };
-        let entries = fs::Dir::read_from(&dir).map_err(|e| StoreError::from_errno("list", rel, e))?;
+        let entries =
+            fs::Dir::read_from(&dir).map_err(|e| StoreError::from_errno("list", rel, e))?;
         let mut names = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| StoreError::from_errno("list", rel, e))?;
@@ -201,7 +231,8 @@ impl Store {
     /// Directory entries of `rel` with their types (symlinks reported, never followed).
     pub(crate) fn list_typed(&self, rel: &str) -> Result<Vec<(String, FileType)>, StoreError> {
         let dir = open_dir(self.root.as_fd(), rel)?;
-        let entries = fs::Dir::read_from(&dir).map_err(|e| StoreError::from_errno("list", rel, e))?;
+        let entries =
+            fs::Dir::read_from(&dir).map_err(|e| StoreError::from_errno("list", rel, e))?;
         let mut out = Vec::new();
         for entry in entries.flatten() {
             if let Ok(name) = entry.file_name().to_str() {
@@ -246,10 +277,16 @@ impl Store {
             Mode::from_raw_mode(0o644),
         ) {
             Ok(fd) => {
-                File::from(fd).write_all(content).map_err(|source| io_error("write", rel, source))?;
+                File::from(fd)
+                    .write_all(content)
+                    .map_err(|source| io_error("write", rel, source))?;
                 Ok(true)
             }
-            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(StoreError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::AlreadyExists =>
+            {
+                Ok(false)
+            }
             Err(error) => Err(error),
         }
     }

@@ -71,7 +71,9 @@ impl Drop for LockGuard<'_> {
 
 fn backoff() {
     let mut byte = [0u8; 1];
-    let jitter = getrandom::fill(&mut byte).map(|()| u64::from(byte[0]) % 75).unwrap_or(37);
+    let jitter = getrandom::fill(&mut byte)
+        .map(|()| u64::from(byte[0]) % 75)
+        .unwrap_or(37);
     std::thread::sleep(Duration::from_millis(25 + jitter));
 }
 
@@ -79,7 +81,10 @@ impl Store {
     /// Takes `kind`, waiting at most [`LOCK_TIMEOUT_MS`].
     pub fn lock(&self, kind: LockKind) -> Result<LockGuard<'_>, StoreError> {
         let started = Instant::now();
-        let timeout = || StoreError::LockTimeout { kind: kind.label(), waited_ms: LOCK_TIMEOUT_MS };
+        let timeout = || StoreError::LockTimeout {
+            kind: kind.label(),
+            waited_ms: LOCK_TIMEOUT_MS,
+        };
         if kind == LockKind::KnowledgeIndex {
             self.create_dir_all("knowledge")?;
         }
@@ -98,7 +103,11 @@ impl Store {
         let content = format!("{}\n{}\n{FLOCK_MARKER}\n", std::process::id(), now_iso());
         loop {
             if self.create_exclusive(kind.lock_file(), content.as_bytes())? {
-                return Ok(LockGuard { store: self, kind, _flocked: dir });
+                return Ok(LockGuard {
+                    store: self,
+                    kind,
+                    _flocked: dir,
+                });
             }
             if self.lock_file_is_abandoned(kind)? {
                 self.remove(kind.lock_file())?;

@@ -17,7 +17,9 @@ fn is_temp_name(name: &str) -> bool {
     };
     rest.ends_with(".tmp")
         && !hex.is_empty()
-        && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         && !pid.is_empty()
         && pid.bytes().all(|b| b.is_ascii_digit())
 }
@@ -31,11 +33,19 @@ impl Store {
         let mut removed = 0;
         let mut pending = vec![(String::from("."), 0usize)];
         while let Some((dir, depth)) = pending.pop() {
-            let Ok(entries) = self.list_typed(&dir) else { continue };
+            let Ok(entries) = self.list_typed(&dir) else {
+                continue;
+            };
             for (name, file_type) in entries {
-                let rel = if dir == "." { name.clone() } else { format!("{dir}/{name}") };
+                let rel = if dir == "." {
+                    name.clone()
+                } else {
+                    format!("{dir}/{name}")
+                };
                 match file_type {
-                    FileType::Directory if depth < REAPER_MAX_DEPTH => pending.push((rel, depth + 1)),
+                    FileType::Directory if depth < REAPER_MAX_DEPTH => {
+                        pending.push((rel, depth + 1))
+                    }
                     FileType::RegularFile if is_temp_name(&name) => {
                         let old = self
                             .modified_ms(&rel)

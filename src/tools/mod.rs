@@ -53,19 +53,25 @@ fn handler_for(name: &str) -> Option<Handler> {
 pub fn registry() -> &'static [Tool] {
     static TOOLS: OnceLock<Vec<Tool>> = OnceLock::new();
     TOOLS.get_or_init(|| {
-        let catalogue: Vec<Value> = serde_json::from_str(include_str!("catalog.json")).unwrap_or_default();
+        let catalogue: Vec<Value> =
+            serde_json::from_str(include_str!("catalog.json")).unwrap_or_default();
         catalogue
             .into_iter()
             .filter_map(|definition| {
                 let handler = handler_for(definition.get("name")?.as_str()?)?;
-                Some(Tool { definition, handler })
+                Some(Tool {
+                    definition,
+                    handler,
+                })
             })
             .collect()
     })
 }
 
 pub fn find(name: &str) -> Option<&'static Tool> {
-    registry().iter().find(|tool| tool.definition["name"] == name)
+    registry()
+        .iter()
+        .find(|tool| tool.definition["name"] == name)
 }
 
 /// The `tools/list` result.
@@ -75,19 +81,33 @@ pub fn list() -> Value {
 
 /// Runs `tools/call`: resolve the tool, check the arguments, bootstrap, run the handler and
 /// shape the result. A handler failure is an `isError` result, not a protocol error.
-pub fn call(store: &Store, name: Option<&str>, arguments: Option<&Value>) -> Result<Value, InvalidCall> {
-    let tool = name
-        .and_then(find)
-        .ok_or_else(|| InvalidCall(format!("Unknown tool: {}", name.filter(|n| !n.is_empty()).unwrap_or("missing name"))))?;
+pub fn call(
+    store: &Store,
+    name: Option<&str>,
+    arguments: Option<&Value>,
+) -> Result<Value, InvalidCall> {
+    let tool = name.and_then(find).ok_or_else(|| {
+        InvalidCall(format!(
+            "Unknown tool: {}",
+            name.filter(|n| !n.is_empty()).unwrap_or("missing name")
+        ))
+    })?;
     let tool_name = tool.definition["name"].as_str().unwrap_or_default();
     let empty = Map::new();
     let args = match arguments {
         None => &empty,
         Some(Value::Object(map)) => map,
-        Some(_) => return Err(InvalidCall(format!("Tool arguments for \"{tool_name}\" must be an object."))),
+        Some(_) => {
+            return Err(InvalidCall(format!(
+                "Tool arguments for \"{tool_name}\" must be an object."
+            )))
+        }
     };
-    schema::validate(&tool.definition["inputSchema"], &Value::Object(args.clone()))
-        .map_err(|message| InvalidCall(format!("Invalid params for \"{tool_name}\": {message}")))?;
+    schema::validate(
+        &tool.definition["inputSchema"],
+        &Value::Object(args.clone()),
+    )
+    .map_err(|message| InvalidCall(format!("Invalid params for \"{tool_name}\": {message}")))?;
     let outcome = check_project(store, Args(args)).and_then(|()| {
         if tool_name != "harness_bootstrap" {
             ensure_harness(store, None, false)?;
@@ -110,7 +130,9 @@ pub fn call(store: &Store, name: Option<&str>, arguments: Option<&Value>) -> Res
 /// One process serves one project: a `project_path` that resolves elsewhere is refused before
 /// anything is touched.
 fn check_project(store: &Store, args: Args<'_>) -> Result<(), ToolError> {
-    let Some(requested) = args.text("project_path") else { return Ok(()) };
+    let Some(requested) = args.text("project_path") else {
+        return Ok(());
+    };
     let resolved = crate::harness::records::resolve_lexically(store.launch_dir(), &requested);
     if resolved == store.project_path() {
         Ok(())

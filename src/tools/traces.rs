@@ -15,7 +15,11 @@ use serde_json::{json, Map, Value};
 fn contract_id(args: Args<'_>, state: &Map<String, Value>) -> Value {
     match args.text("contract_id") {
         Some(id) => json!(sanitize_text(&id, 180)),
-        None => state.get("activeContractId").filter(|v| crate::harness::truthy(v)).cloned().unwrap_or(Value::Null),
+        None => state
+            .get("activeContractId")
+            .filter(|v| crate::harness::truthy(v))
+            .cloned()
+            .unwrap_or(Value::Null),
     }
 }
 
@@ -27,7 +31,8 @@ fn append_trace(store: &Store, entry: &Value) -> Result<(), ToolError> {
 }
 
 fn new_trace_id() -> Result<String, ToolError> {
-    let hex = random_hex(4).map_err(|error| ToolError::new(format!("random source failed: {error}")))?;
+    let hex =
+        random_hex(4).map_err(|error| ToolError::new(format!("random source failed: {error}")))?;
     Ok(format!("trace-{}-{hex}", today()))
 }
 
@@ -52,7 +57,9 @@ pub fn record_trace(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolErr
         );
         Ok(entry)
     })?;
-    Ok(ToolOutput::Object(json!({"projectPath": project_path(store), "entry": agent_safe_trace(&entry)})))
+    Ok(ToolOutput::Object(
+        json!({"projectPath": project_path(store), "entry": agent_safe_trace(&entry)}),
+    ))
 }
 
 pub fn record_verification(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
@@ -64,9 +71,14 @@ pub fn record_verification(store: &Store, args: Args<'_>) -> Result<ToolOutput, 
         Some(status @ ("pass" | "fail" | "unknown")) => status.to_string(),
         _ => "unknown".to_string(),
     };
-    let exit_code = args.value("exit_code").filter(|v| v.as_f64().is_some_and(|f| f.fract() == 0.0)).cloned();
+    let exit_code = args
+        .value("exit_code")
+        .filter(|v| v.as_f64().is_some_and(|f| f.fract() == 0.0))
+        .cloned();
     let (entry, _) = mutate_state(store, |state| {
-        let summary = args.text("summary").unwrap_or_else(|| format!("{status}: {command}"));
+        let summary = args
+            .text("summary")
+            .unwrap_or_else(|| format!("{status}: {command}"));
         let entry = json!({
             "id": new_trace_id()?,
             "ts": now_iso(),
@@ -94,5 +106,7 @@ pub fn record_verification(store: &Store, args: Args<'_>) -> Result<ToolOutput, 
         );
         Ok(entry)
     })?;
-    Ok(ToolOutput::Object(json!({"projectPath": project_path(store), "entry": agent_safe_trace(&entry)})))
+    Ok(ToolOutput::Object(
+        json!({"projectPath": project_path(store), "entry": agent_safe_trace(&entry)}),
+    ))
 }

@@ -131,11 +131,19 @@ mod tests {
         let at = vec![b'a'; MAX_LINE_BYTES];
         assert_eq!(frames_of(&[&at, b"\n"]), vec![Frame::Line(at.clone())]);
         let below = vec![b'a'; MAX_LINE_BYTES - 1];
-        assert_eq!(frames_of(&[&below, b"\n"]), vec![Frame::Line(below.clone())]);
+        assert_eq!(
+            frames_of(&[&below, b"\n"]),
+            vec![Frame::Line(below.clone())]
+        );
         let above = vec![b'a'; MAX_LINE_BYTES + 1];
         assert_eq!(
             frames_of(&[&above, b"\nok\n"]),
-            vec![Frame::Oversize { length: MAX_LINE_BYTES + 1 }, Frame::Line(b"ok".to_vec())]
+            vec![
+                Frame::Oversize {
+                    length: MAX_LINE_BYTES + 1
+                },
+                Frame::Line(b"ok".to_vec())
+            ]
         );
     }
 
@@ -164,6 +172,9 @@ mod tests {
     fn reader_loop_delivers_every_frame_then_the_tail() {
         let mut seen = Vec::new();
         for_each_frame(&b"one\ntwo"[..], |frame| seen.push(frame)).unwrap();
-        assert_eq!(seen, vec![Frame::Line(b"one".to_vec()), Frame::Line(b"two".to_vec())]);
+        assert_eq!(
+            seen,
+            vec![Frame::Line(b"one".to_vec()), Frame::Line(b"two".to_vec())]
+        );
     }
 }

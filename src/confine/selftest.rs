@@ -1,0 +1,297 @@
+//! `codex-harness-mcp __confinement-selftest`: confine exactly as serve does, then attempt each
+//! forbidden act (and the acts the server must still be able to do) and report the outcome as
+//! one JSON object.
+//!
+//! This module owns the list of attempts. It must never use a different confinement path from
+//! serve ([`crate::store::Store::open`], [`super::harden_process`], [`super::apply`]), and it must
+//! never leave a file behind inside the harness tree.
+
+use super::{apply, harden_process, ConfineOptions};
+use crate::cli::ServeOptions;
+use crate::store::Store;
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use rustix::net::{AddressFamily, SocketAddrV4, SocketType};
+use serde_json::{json, Map, Value};
+use std::net::Ipv4Addr;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+/// The file the self-test tries (and must fail) to create in the project root.
+const ESCAPE_FILE: &str = "codex-harness-selftest-escape";
+
+fn errno_name(errno: Errno) -> String {
+    let name = match errno {
+        Errno::ACCESS => "EACCES",
+        Errno::PERM => "EPERM",
+        Errno::NOENT => "ENOENT",
+        Errno::NOSYS => "ENOSYS",
+        Errno::XDEV => "EXDEV",
+        Errno::LOOP => "ELOOP",
+        Errno::INVAL => "EINVAL",
+        Errno::EXIST => "EEXIST",
+        Errno::AFNOSUPPORT => "EAFNOSUPPORT",
+        Errno::CONNREFUSED => "ECONNREFUSED",
+        Errno::NOTDIR => "ENOTDIR",
+        other => return format!("errno {}", other.raw_os_error()),
+    };
+    name.to_string()
+}
+
+fn io_error_name(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => errno_name(Errno::from_raw_os_error(code)),
+        None => error.to_string(),
+    }
+}
+
+fn outcome<T>(result: Result<T, Errno>) -> Value {
+    match result {
+        Ok(_) => json!({"allowed": true}),
+        Err(errno) => json!({"allowed": false, "error": errno_name(errno)}),
+    }
+}
+
+/// Things that must be prepared before confinement because they need paths or calls the
+/// confined process no longer has.
+struct Prepared {
+    /// `/proc/self/status`, opened now and read after confinement (the contents are generated
+    /// at read time, so they show the confined state).
+    proc_status: Option<OwnedFd>,
+    /// A TCP listener on loopback and an unconnected client socket: the connect attempt after
+    /// confinement has somewhere real to go.
+    listener_addr: Option<SocketAddrV4>,
+    _listener: Option<OwnedFd>,
+    client: Option<OwnedFd>,
+    /// A regular file in the project root (outside the tree) to stat, or the root itself.
+    stat_target: PathBuf,
+    stat_target_name: String,
+}
+
+fn prepare(project: &Path) -> Prepared {
+    let proc_status = rustix::fs::open(
+        "/proc/self/status",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok();
+    let listener = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).ok();
+    let listener_addr = listener.as_ref().and_then(|fd| {
+        rustix::net::bind(fd, &SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).ok()?;
+        rustix::net::listen(fd, 1).ok()?;
+        SocketAddrV4::try_from(rustix::net::getsockname(fd).ok()?).ok()
+    });
+    let client = rustix::net::socket(AddressFamily::INET, SocketType::STREAM, None).ok();
+    let (stat_target, stat_target_name) = match first_regular_file(project) {
+        Some(name) => (project.join(&name), name),
+        None => (project.to_path_buf(), ".".to_string()),
+    };
+    Prepared {
+        proc_status,
+        listener_addr,
+        _listener: listener,
+        client,
+        stat_target,
+        stat_target_name,
+    }
+}
+
+/// The alphabetically first regular file directly in `project`, if any.
+fn first_regular_file(project: &Path) -> Option<String> {
+    let fd = rustix::fs::open(
+        project,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let mut names: Vec<String> = rustix::fs::Dir::read_from(&fd)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type() == rustix::fs::FileType::RegularFile)
+        .filter_map(|entry| entry.file_name().to_str().ok().map(str::to_string))
+        .collect();
+    names.sort();
+    names.into_iter().next()
+}
+
+fn read_proc_status(fd: &OwnedFd) -> Value {
+    let mut contents = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match rustix::io::pread(fd, &mut buffer, contents.len() as u64) {
+            Ok(0) => break,
+            Ok(n) => contents.extend_from_slice(&buffer[..n]),
+            Err(errno) => return json!({"error": errno_name(errno)}),
+        }
+    }
+    let text = String::from_utf8_lossy(&contents);
+    let mut fields = Map::new();
+    for line in text.lines() {
+        if let Some((key, value)) = line.split_once(':') {
+            if matches!(key, "NoNewPrivs" | "Seccomp" | "Seccomp_filters") {
+                fields.insert(key.to_string(), Value::from(value.trim()));
+            }
+        }
+    }
+    Value::Object(fields)
+}
+
+fn write_inside_harness(harness: BorrowedFd<'_>) -> Value {
+    let mut suffix = [0u8; 8];
+    if let Err(e) = getrandom::fill(&mut suffix) {
+        return json!({"allowed": false, "error": e.to_string()});
+    }
+    let name = format!(
+        ".selftest-{}",
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let result = (|| {
+        let fd = rustix::fs::openat(
+            harness,
+            &name,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )?;
+        rustix::io::write(&fd, b"confinement self-test\n")?;
+        rustix::fs::fsync(&fd)?;
+        rustix::fs::unlinkat(harness, &name, rustix::fs::AtFlags::empty())
+    })();
+    outcome(result)
+}
+
+fn write_project_root(project: &Path) -> Value {
+    let path = project.join(ESCAPE_FILE);
+    // openat (on the allow-list) rather than open, so the denial shown is Landlock's.
+    let result = rustix::fs::openat(
+        rustix::fs::CWD,
+        &path,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    );
+    if result.is_ok() {
+        // Only reachable without confinement: do not leave the probe behind.
+        let _ = rustix::fs::unlinkat(rustix::fs::CWD, &path, rustix::fs::AtFlags::empty());
+    }
+    outcome(result)
+}
+
+fn exec_bin_true() -> Value {
+    // stdin/stdout/stderr are inherited (not /dev/null) so that the only thing under test is
+    // process creation and exec, not an extra open.
+    match std::process::Command::new("/bin/true").status() {
+        Ok(status) => json!({"allowed": true, "exitCode": status.code()}),
+        Err(error) => json!({"allowed": false, "error": io_error_name(&error)}),
+    }
+}
+
+fn connect_tcp_loopback(prepared: &Prepared) -> Value {
+    match (&prepared.client, prepared.listener_addr) {
+        (Some(client), Some(addr)) => outcome(rustix::net::connect(client.as_fd(), &addr)),
+        _ => json!({"allowed": false, "error": "could not prepare a loopback listener"}),
+    }
+}
+
+/// Runs the self-test for `options` (project: `--project`, else `$CODEX_WORKDIR`, else the
+/// current directory) and returns the JSON report and whether every forbidden act was denied
+/// and every needed act allowed.
+pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
+    let project = options
+        .project_dir()
+        .map_err(|e| format!("current directory: {e}"))?;
+    let store =
+        Store::open(&project).map_err(|e| format!("cannot open the harness directory: {e}"))?;
+    let prepared = prepare(&project);
+
+    harden_process().map_err(|e| format!("process hardening failed: {e}"))?;
+    let posture = apply(
+        store.root_fd(),
+        &ConfineOptions {
+            disabled: options.no_confinement,
+            required: options.require_confinement,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+
+    let mut attempts = Map::new();
+    let mut record = |name: &str, value: Value| {
+        attempts.insert(name.to_string(), value);
+    };
+    record(
+        "read_etc_passwd",
+        outcome(rustix::fs::openat(
+            rustix::fs::CWD,
+            "/etc/passwd",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )),
+    );
+    record("write_project_root", write_project_root(&project));
+    record(
+        "write_inside_harness",
+        write_inside_harness(store.root_fd()),
+    );
+    for (name, family) in [
+        ("socket_inet", AddressFamily::INET),
+        ("socket_inet6", AddressFamily::INET6),
+        ("socket_unix", AddressFamily::UNIX),
+    ] {
+        record(
+            name,
+            outcome(rustix::net::socket(family, SocketType::STREAM, None)),
+        );
+    }
+    record("connect_tcp_loopback", connect_tcp_loopback(&prepared));
+    record("exec_bin_true", exec_bin_true());
+    record(
+        "stat_outside_tree",
+        match rustix::fs::stat(&prepared.stat_target) {
+            Ok(_) => json!({"allowed": true, "target": prepared.stat_target_name}),
+            Err(errno) => json!({
+                "allowed": false,
+                "error": errno_name(errno),
+                "target": prepared.stat_target_name,
+            }),
+        },
+    );
+    let mut random = [0u8; 16];
+    record(
+        "getrandom",
+        match getrandom::fill(&mut random) {
+            Ok(()) => json!({"allowed": true}),
+            Err(e) => json!({"allowed": false, "error": e.to_string()}),
+        },
+    );
+    let proc_status = match &prepared.proc_status {
+        Some(fd) => read_proc_status(fd),
+        None => json!({"error": "could not open /proc/self/status before confinement"}),
+    };
+    record("proc_status", proc_status);
+
+    let allowed = |name: &str| {
+        attempts
+            .get(name)
+            .is_some_and(|attempt| attempt["allowed"] == true)
+    };
+    let denied_ok = [
+        "read_etc_passwd",
+        "write_project_root",
+        "socket_inet",
+        "socket_inet6",
+        "socket_unix",
+        "connect_tcp_loopback",
+        "exec_bin_true",
+    ]
+    .iter()
+    .all(|name| !allowed(name));
+    let allowed_ok = ["write_inside_harness", "stat_outside_tree", "getrandom"]
+        .iter()
+        .all(|name| allowed(name));
+    let passed = posture.fully_enforced() && denied_ok && allowed_ok;
+    Ok((
+        json!({"posture": posture.to_json(), "attempts": attempts, "passed": passed}),
+        passed,
+    ))
+}

@@ -1,0 +1,206 @@
+//! JSON-RPC 2.0 messages: classifying a frame, and building replies.
+
+use crate::json::parse_message;
+use crate::sanitize::Redactor;
+use crate::transport::Frame;
+use serde_json::{json, Map, Value};
+
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+pub const INTERNAL_ERROR: i64 = -32603;
+/// MCP's "resource not found".
+pub const RESOURCE_NOT_FOUND: i64 = -32002;
+
+/// A JSON-RPC error. The message is redacted before it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+}
+
+impl RpcError {
+    pub fn new(code: i64, message: impl Into<String>) -> Self {
+        RpcError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a frame turned out to be.
+pub enum Incoming {
+    /// A blank line.
+    Ignore,
+    /// Not a valid request: answer with this error and id.
+    Invalid { id: Value, error: RpcError },
+    /// A valid message without `id`: never answered.
+    Notification,
+    Request {
+        id: Value,
+        method: String,
+        params: Option<Value>,
+    },
+}
+
+/// JavaScript's `String.prototype.trim` whitespace: ASCII space and controls TAB–CR, NBSP,
+/// the BOM, line/paragraph separators and every space separator.
+fn is_js_whitespace(ch: char) -> bool {
+    matches!(
+        ch,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+pub fn classify(frame: &Frame) -> Incoming {
+    let invalid = |id: Value, code, message: String| Incoming::Invalid {
+        id,
+        error: RpcError::new(code, message),
+    };
+    let bytes = match frame {
+        Frame::Oversize { .. } => {
+            return invalid(
+                Value::Null,
+                PARSE_ERROR,
+                "JSON-RPC line exceeds maximum allowed size.".into(),
+            )
+        }
+        Frame::Line(bytes) => bytes,
+    };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return invalid(
+            Value::Null,
+            PARSE_ERROR,
+            "Invalid JSON: the line is not valid UTF-8.".into(),
+        );
+    };
+    let text = text.trim_matches(is_js_whitespace);
+    if text.is_empty() {
+        return Incoming::Ignore;
+    }
+    let message = match parse_message(text) {
+        Ok(message) => message,
+        Err(error) => return invalid(Value::Null, PARSE_ERROR, format!("Invalid JSON: {error}")),
+    };
+    let Value::Object(mut object) = message else {
+        let detail = if message.is_array() {
+            " Batch arrays are not supported; send one request per line."
+        } else {
+            ""
+        };
+        return invalid(
+            Value::Null,
+            INVALID_REQUEST,
+            format!("Invalid JSON-RPC request.{detail}"),
+        );
+    };
+    let id = object.get("id").cloned();
+    let valid = object.get("jsonrpc") == Some(&json!("2.0"))
+        && object.get("method").is_some_and(Value::is_string);
+    if !valid {
+        return invalid(
+            id.unwrap_or(Value::Null),
+            INVALID_REQUEST,
+            "Invalid JSON-RPC request.".into(),
+        );
+    }
+    let Some(id) = id else {
+        return Incoming::Notification;
+    };
+    let method = object
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    Incoming::Request {
+        id,
+        method,
+        params: object.remove("params"),
+    }
+}
+
+fn envelope(id: Value) -> Map<String, Value> {
+    let mut reply = Map::new();
+    reply.insert("jsonrpc".into(), json!("2.0"));
+    reply.insert("id".into(), id);
+    reply
+}
+
+pub fn error_reply(id: Value, error: &RpcError) -> Value {
+    let mut reply = envelope(id);
+    reply.insert(
+        "error".into(),
+        json!({"code": error.code, "message": error.message}),
+    );
+    Value::Object(reply)
+}
+
+/// A successful reply. A tool's `isError` text is an error message too, so it is redacted.
+pub fn result_reply(id: Value, mut result: Value, redactor: &Redactor) -> Value {
+    if result.get("isError") == Some(&Value::Bool(true)) {
+        if let Some(Value::Array(content)) = result.get_mut("content") {
+            for item in content.iter_mut() {
+                if let Some(Value::String(text)) = item.get_mut("text") {
+                    *text = redactor.redact(text);
+                }
+            }
+        }
+    }
+    let mut reply = envelope(id);
+    reply.insert("result".into(), result);
+    Value::Object(reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> Frame {
+        Frame::Line(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn js_trim_strips_bom_and_unicode_spaces() {
+        assert!(matches!(
+            classify(&line(
+                "\u{feff} {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\r"
+            )),
+            Incoming::Request { .. }
+        ));
+        assert!(matches!(classify(&line(" \u{3000} ")), Incoming::Ignore));
+    }
+
+    #[test]
+    fn invalid_requests_keep_their_id() {
+        match classify(&line(r#"{"jsonrpc":"2.0","id":5}"#)) {
+            Incoming::Invalid { id, error } => {
+                assert_eq!(id, json!(5));
+                assert_eq!(error.code, INVALID_REQUEST);
+            }
+            _ => panic!("expected invalid"),
+        }
+    }
+
+    #[test]
+    fn null_id_is_a_request_and_missing_id_a_notification() {
+        assert!(matches!(
+            classify(&line(r#"{"jsonrpc":"2.0","id":null,"method":"x"}"#)),
+            Incoming::Request {
+                id: Value::Null,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(&line(r#"{"jsonrpc":"2.0","method":"x"}"#)),
+            Incoming::Notification
+        ));
+    }
+}

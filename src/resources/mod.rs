@@ -1,0 +1,372 @@
+//! The `harness://` resources: the static list, one entry per stored record, the URI
+//! templates, pagination, and reading. Reads that only observe never create the workspace.
+
+mod uri;
+
+pub use uri::{parse as parse_uri, percent_encode, HarnessUri};
+
+use crate::harness::records::{
+    agent_safe_gate, agent_safe_trace, contract_summary, load_record, names_with_suffix,
+    read_all_records, read_json, read_recent_traces, render_contract,
+};
+use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
+use crate::harness::ToolError;
+use crate::json::to_pretty_file;
+use crate::sanitize::{js_string, safe_file_id};
+use crate::store::Store;
+use serde_json::{json, Map, Value};
+
+/// Largest and default `resources/list` page.
+pub const MAX_PAGE_SIZE: usize = 500;
+pub const DEFAULT_PAGE_SIZE: usize = 200;
+
+/// Why a resource request failed; the protocol layer maps each to its JSON-RPC code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceError {
+    /// The URI itself is unusable (-32602).
+    InvalidUri(String),
+    /// Well-formed, but nothing is there (-32002).
+    NotFound(String),
+    /// Reading failed (-32603).
+    Failed(String),
+}
+
+impl From<ToolError> for ResourceError {
+    fn from(error: ToolError) -> Self {
+        ResourceError::Failed(error.0)
+    }
+}
+
+struct StaticResource {
+    uri: &'static str,
+    name: &'static str,
+    title: &'static str,
+    description: &'static str,
+    json: bool,
+    priority: f64,
+}
+
+const STATIC_RESOURCES: &[StaticResource] = &[
+    StaticResource {
+        uri: "harness://state",
+        name: "state",
+        title: "Harness State",
+        description: "Status, focus, active contract, counters and recent events.",
+        json: true,
+        priority: 1.0,
+    },
+    StaticResource {
+        uri: "harness://contracts",
+        name: "contracts",
+        title: "Harness Contracts",
+        description: "Every execution contract with its status.",
+        json: true,
+        priority: 0.9,
+    },
+    StaticResource {
+        uri: "harness://traces/recent",
+        name: "recent-traces",
+        title: "Recent Harness Traces",
+        description: "The most recent traces, oldest first.",
+        json: true,
+        priority: 0.9,
+    },
+    StaticResource {
+        uri: "harness://gates/recent",
+        name: "recent-gates",
+        title: "Recent Harness Gates",
+        description: "The most recent completion-gate evaluations.",
+        json: true,
+        priority: 0.8,
+    },
+];
+
+/// One family of per-record resources: `harness://<kind>/<id>`.
+struct RecordFamily {
+    kind: &'static str,
+    name_prefix: &'static str,
+    title_prefix: &'static str,
+    noun: &'static str,
+    priority: f64,
+}
+
+const RECORD_FAMILIES: &[RecordFamily] = &[RecordFamily {
+    kind: "contract",
+    name_prefix: "contract-",
+    title_prefix: "Harness Contract ",
+    noun: "contract",
+    priority: 0.95,
+}];
+
+fn mime(json: bool) -> &'static str {
+    if json {
+        "application/json"
+    } else {
+        "text/markdown"
+    }
+}
+
+fn record_ids(store: &Store, kind: &str) -> Result<Vec<String>, ResourceError> {
+    let dir = match kind {
+        "contract" => "contracts",
+        _ => return Ok(Vec::new()),
+    };
+    Ok(names_with_suffix(store, dir, ".json")?
+        .into_iter()
+        .map(|name| name.trim_end_matches(".json").to_string())
+        .collect())
+}
+
+/// Every resource, static ones first, then one per stored record.
+fn all_resources(store: &Store) -> Result<Vec<Value>, ResourceError> {
+    let mut entries: Vec<Value> = STATIC_RESOURCES
+        .iter()
+        .map(|r| {
+            json!({"uri": r.uri, "name": r.name, "title": r.title, "description": r.description,
+                   "mimeType": mime(r.json), "annotations": {"audience": ["assistant"], "priority": r.priority}})
+        })
+        .collect();
+    for family in RECORD_FAMILIES {
+        for id in record_ids(store, family.kind)? {
+            entries.push(json!({
+                "uri": format!("harness://{}/{}", family.kind, percent_encode(&id)),
+                "name": format!("{}{id}", family.name_prefix),
+                "title": format!("{}{id}", family.title_prefix),
+                "description": format!("Markdown view of the stored {} {id}, with untrusted data boundaries.", family.noun),
+                "mimeType": "text/markdown",
+                "annotations": {"audience": ["assistant"], "priority": family.priority}
+            }));
+        }
+    }
+    Ok(entries)
+}
+
+const CURSOR_PREFIX: &str = "offset:";
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn base64url_encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(BASE64URL[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Lenient decoding, as Node's: unknown characters and padding are skipped.
+fn base64url_decode(text: &str) -> Vec<u8> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.bytes() {
+        let Some(value) = BASE64URL.iter().position(|c| *c == byte).or(match byte {
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }) else {
+            continue;
+        };
+        bits = (bits << 6) | value as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
+
+pub fn encode_cursor(offset: usize) -> String {
+    base64url_encode(format!("{CURSOR_PREFIX}{offset}").as_bytes())
+}
+
+/// The offset a cursor names; anything unreadable restarts at 0 (it is not an error).
+pub fn decode_cursor(cursor: Option<&Value>) -> usize {
+    let Some(Value::String(text)) = cursor else {
+        return 0;
+    };
+    let decoded = String::from_utf8(base64url_decode(text)).unwrap_or_default();
+    decoded
+        .strip_prefix(CURSOR_PREFIX)
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(0)
+}
+
+fn page_size(params: &Map<String, Value>) -> usize {
+    let requested = match params.get("page_size") {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match requested {
+        Some(size) if size.is_finite() && size >= 1.0 => (size as usize).min(MAX_PAGE_SIZE),
+        _ => DEFAULT_PAGE_SIZE,
+    }
+}
+
+/// `resources/list` with `offset:N` cursors (clamped to the list).
+pub fn list(store: &Store, params: &Map<String, Value>) -> Result<Value, ResourceError> {
+    let entries = all_resources(store)?;
+    let start = decode_cursor(params.get("cursor")).min(entries.len());
+    let end = (start + page_size(params)).min(entries.len());
+    let mut result = Map::new();
+    result.insert(
+        "resources".into(),
+        Value::Array(entries[start..end].to_vec()),
+    );
+    if end < entries.len() {
+        result.insert("nextCursor".into(), json!(encode_cursor(end)));
+    }
+    Ok(Value::Object(result))
+}
+
+/// `resources/templates/list`: the per-record URI forms.
+pub fn templates() -> Value {
+    let templates: Vec<Value> = RECORD_FAMILIES
+        .iter()
+        .map(|family| {
+            json!({
+                "uriTemplate": format!("harness://{}/{{id}}", family.kind),
+                "name": family.kind,
+                "title": family.title_prefix.trim_end(),
+                "description": format!("Markdown view of one stored {}, with untrusted data boundaries.", family.noun),
+                "mimeType": "text/markdown"
+            })
+        })
+        .collect();
+    json!({"resourceTemplates": templates})
+}
+
+fn contents(uri: &str, mime_type: &str, text: String) -> Value {
+    json!({"contents": [{"uri": uri, "mimeType": mime_type, "text": text}]})
+}
+
+fn json_contents(uri: &str, value: &Value) -> Value {
+    contents(uri, "application/json", to_pretty_file(value))
+}
+
+fn numeric_param(params: &Map<String, Value>, key: &str, default: usize) -> usize {
+    params
+        .get(key)
+        .and_then(Value::as_f64)
+        .filter(|n| *n >= 1.0)
+        .map(|n| n as usize)
+        .unwrap_or(default)
+}
+
+/// `resources/read`.
+pub fn read(store: &Store, params: &Map<String, Value>) -> Result<Value, ResourceError> {
+    let uri = match params.get("uri") {
+        Some(Value::String(uri)) => uri.clone(),
+        other => {
+            let shown = other.map(js_string).unwrap_or_else(|| "undefined".into());
+            return Err(ResourceError::InvalidUri(format!(
+                "Invalid harness resource URI: {shown}"
+            )));
+        }
+    };
+    let parsed = parse_uri(&uri)?;
+    let project_path = store.project_path().to_string_lossy().into_owned();
+    let unknown = || ResourceError::NotFound(format!("Unknown harness resource: {uri}"));
+    match (parsed.kind.as_str(), parsed.id.as_str()) {
+        ("state", _) => {
+            let initialized = store.exists(STATE_FILE).map_err(ToolError::from)?;
+            let state = load_state(store);
+            Ok(json_contents(
+                &uri,
+                &json!({"projectPath": project_path, "initialized": initialized, "state": agent_safe_state(&state)}),
+            ))
+        }
+        ("contracts", _) => {
+            let contracts: Vec<Value> = read_all_records(store, "contracts")?
+                .iter()
+                .map(contract_summary)
+                .collect();
+            Ok(json_contents(
+                &uri,
+                &json!({"projectPath": project_path, "contracts": contracts}),
+            ))
+        }
+        ("contract", id) => {
+            let Some(safe) = safe_file_id(id) else {
+                return Err(ResourceError::NotFound(format!(
+                    "Invalid harness contract id: {id}"
+                )));
+            };
+            let contract = load_record(store, "contracts", &safe)?.ok_or_else(|| {
+                ResourceError::NotFound(format!("Harness contract not found: {safe}"))
+            })?;
+            Ok(contents(&uri, "text/markdown", render_contract(&contract)))
+        }
+        ("traces", "recent") => {
+            let traces = read_recent_traces(store, numeric_param(params, "max_traces", 8))?;
+            let traces: Vec<Value> = traces.iter().map(agent_safe_trace).collect();
+            Ok(json_contents(
+                &uri,
+                &json!({"projectPath": project_path, "recentTraces": traces}),
+            ))
+        }
+        ("gates", "recent") => {
+            let names = names_with_suffix(store, "gates", ".json")?;
+            let limit = numeric_param(params, "max_gates", 8);
+            let mut gates = Vec::new();
+            for name in names.iter().skip(names.len().saturating_sub(limit)) {
+                if let Some(gate) = read_json(store, &format!("gates/{name}"))? {
+                    gates.push(agent_safe_gate(&gate));
+                }
+            }
+            Ok(json_contents(
+                &uri,
+                &json!({"projectPath": project_path, "recentGates": gates}),
+            ))
+        }
+        _ => Err(unknown()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_match_the_original_encoding() {
+        assert_eq!(encode_cursor(3), "b2Zmc2V0OjM");
+        assert_eq!(decode_cursor(Some(&json!("b2Zmc2V0OjM"))), 3);
+        assert_eq!(decode_cursor(Some(&json!("b2Zmc2V0OjM="))), 3);
+        assert_eq!(decode_cursor(Some(&json!("garbage"))), 0);
+        assert_eq!(decode_cursor(Some(&json!(5))), 0);
+        assert_eq!(decode_cursor(None), 0);
+        for offset in [0, 1, 15, 200, 123_456] {
+            assert_eq!(decode_cursor(Some(&json!(encode_cursor(offset)))), offset);
+        }
+    }
+
+    #[test]
+    fn page_size_defaults_and_clamps() {
+        let params = |v: Value| v.as_object().cloned().unwrap();
+        assert_eq!(page_size(&params(json!({}))), DEFAULT_PAGE_SIZE);
+        assert_eq!(
+            page_size(&params(json!({"page_size": 0}))),
+            DEFAULT_PAGE_SIZE
+        );
+        assert_eq!(page_size(&params(json!({"page_size": "10"}))), 10);
+        assert_eq!(
+            page_size(&params(json!({"page_size": MAX_PAGE_SIZE}))),
+            MAX_PAGE_SIZE
+        );
+        assert_eq!(
+            page_size(&params(json!({"page_size": MAX_PAGE_SIZE - 1}))),
+            MAX_PAGE_SIZE - 1
+        );
+        assert_eq!(
+            page_size(&params(json!({"page_size": MAX_PAGE_SIZE + 1}))),
+            MAX_PAGE_SIZE
+        );
+    }
+}

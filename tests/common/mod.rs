@@ -1,0 +1,150 @@
+//! Shared helpers for the integration tests: a temporary project directory that cleans up
+//! after itself, and a client that drives the real binary over real pipes.
+#![allow(dead_code)] // Each test crate uses a different subset of these helpers.
+#![allow(clippy::disallowed_methods)] // Tests build and inspect fixtures with std::fs.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_codex-harness-mcp");
+
+/// A fresh directory under the system temp dir, removed when dropped.
+pub struct TempProject {
+    pub path: PathBuf,
+}
+
+impl TempProject {
+    pub fn new(label: &str) -> TempProject {
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).expect("random");
+        let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let path = std::env::temp_dir().join(format!("chm-{label}-{suffix}"));
+        std::fs::create_dir_all(&path).expect("create temp project");
+        TempProject { path }
+    }
+
+    pub fn harness(&self) -> PathBuf {
+        self.path.join(".codex-harness")
+    }
+
+    pub fn read_json(&self, rel: &str) -> Value {
+        let text = std::fs::read_to_string(self.harness().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {rel}: {e}"))
+    }
+
+    pub fn files_in(&self, rel: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.harness().join(rel))
+            .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempProject {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The running server with its pipes.
+pub struct Server {
+    pub child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    next_id: i64,
+}
+
+impl Server {
+    pub fn start(project: &Path) -> Server {
+        Server::start_with(project, &[])
+    }
+
+    pub fn start_with(project: &Path, extra_args: &[&str]) -> Server {
+        let mut child = Command::new(BINARY)
+            .arg("--project")
+            .arg(project)
+            .args(extra_args)
+            .current_dir(project)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdin = child.stdin.take();
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Server { child, stdin, stdout, next_id: 0 }
+    }
+
+    /// Writes raw bytes (no newline added).
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(bytes).expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    /// Reads one reply line.
+    pub fn recv(&mut self) -> Value {
+        let mut line = String::new();
+        let read = self.stdout.read_line(&mut line).expect("read reply");
+        assert!(read > 0, "server closed stdout");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("reply is not JSON ({e}): {line}"))
+    }
+
+    /// Sends a request and returns its reply.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.send_raw(format!("{message}\n").as_bytes());
+        let reply = self.recv();
+        assert_eq!(reply["id"], id, "reply out of order: {reply}");
+        reply
+    }
+
+    /// Calls a tool and returns the `result` (panics on a protocol error).
+    pub fn call(&mut self, tool: &str, arguments: Value) -> Value {
+        let reply = self.request("tools/call", json!({"name": tool, "arguments": arguments}));
+        assert!(reply.get("error").is_none(), "{tool} failed: {reply}");
+        reply["result"].clone()
+    }
+
+    /// Calls a tool that must succeed and returns its `structuredContent`.
+    pub fn call_ok(&mut self, tool: &str, arguments: Value) -> Value {
+        let result = self.call(tool, arguments);
+        assert!(result.get("isError").is_none(), "{tool} returned an error: {result}");
+        result["structuredContent"].clone()
+    }
+
+    /// Reads a resource's text.
+    pub fn read_resource(&mut self, uri: &str) -> String {
+        let reply = self.request("resources/read", json!({"uri": uri}));
+        assert!(reply.get("error").is_none(), "{uri}: {reply}");
+        reply["result"]["contents"][0]["text"].as_str().expect("text").to_string()
+    }
+
+    /// Closes stdin and waits for a clean exit; returns the exit status code.
+    pub fn finish(mut self) -> i32 {
+        drop(self.stdin.take());
+        let status = self.child.wait().expect("wait");
+        status.code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.stdin.is_some() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// True when `text` is an untrusted-data block with this label.
+pub fn is_block(text: &Value, label: &str) -> bool {
+    text.as_str().is_some_and(|t| {
+        t.starts_with(&format!("<untrusted-data source=\"{label}\">\n")) && t.ends_with("\n</untrusted-data>")
+    })
+}
