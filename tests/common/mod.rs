@@ -85,6 +85,11 @@ impl Server {
         stdin.flush().expect("flush");
     }
 
+    /// Closes stdin (EOF for the server) without waiting for it to exit.
+    pub fn close_stdin(&mut self) {
+        drop(self.stdin.take());
+    }
+
     /// Reads one reply line.
     pub fn recv(&mut self) -> Value {
         let mut line = String::new();
@@ -127,7 +132,7 @@ impl Server {
 
     /// Closes stdin and waits for a clean exit; returns the exit status code.
     pub fn finish(mut self) -> i32 {
-        drop(self.stdin.take());
+        self.close_stdin();
         let status = self.child.wait().expect("wait");
         status.code().unwrap_or(-1)
     }
@@ -135,7 +140,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if self.stdin.is_some() {
+        if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
