@@ -227,7 +227,7 @@ fn hostile_text_is_stored_sanitised_and_returned_wrapped() {
     }
     let rendered = serde_json::to_string(&created["contract"]).unwrap();
     assert_eq!(rendered.matches("</untrusted-data>").count(), rendered.matches("<untrusted-data source=").count());
-    let trace = server.call_ok("harness_record_trace", json!({"kind": evil, "summary": evil, "raw": evil, "contract_id": "../../x\u{202e}"}));
+    let trace = server.call_ok("harness_record_trace", json!({"kind": "attempt", "summary": evil, "raw": evil, "contract_id": "../../x\u{202e}"}));
     assert!(is_block(&trace["entry"]["raw"], "trace.raw"));
     assert_eq!(trace["entry"]["contractId"], "../../x");
 }

@@ -9,11 +9,14 @@
 //! [`MAX_SCHEMA_DEPTH`], so no instance can make the validator recurse without bound.
 
 use crate::json::{js_number, to_compact};
-use crate::sanitize::utf16_len;
+use crate::sanitize::{sanitize_text, utf16_len};
 use serde_json::Value;
 
 /// Deepest schema nesting the validator follows; deeper subschemas are a validation error.
 pub const MAX_SCHEMA_DEPTH: usize = 32;
+
+/// Longest rejected enum value echoed back in an error message, in UTF-16 units.
+pub const MAX_ECHOED_VALUE: usize = 200;
 
 /// JavaScript's `typeof`, refined the way the original's messages are: `null` and `array`.
 pub fn type_name(value: &Value) -> &'static str {
@@ -55,9 +58,10 @@ fn count_bound(schema: &Value, key: &str) -> Option<usize> {
 
 fn enum_message(path: &str, value: &Value, options: &Value) -> String {
     match value {
+        // The rejected value is echoed sanitised and bounded: it is untrusted input.
         Value::String(text) => format!(
             "{path}: value {} not in enum {}",
-            to_compact(&Value::String(text.clone())),
+            to_compact(&Value::String(sanitize_text(text, MAX_ECHOED_VALUE))),
             to_compact(options)
         ),
         _ => format!("{path}: value not in enum {}", to_compact(options)),
