@@ -112,18 +112,19 @@ fn is_loadable(value: &Value) -> bool {
 }
 
 /// Loads the state. A missing file is the default; a corrupt one (unparsable, not an object,
-/// no `counters` object, unreadable) is moved aside to `state.corrupt.<ms>.json` and replaced,
-/// in memory, by a default state carrying a `state_recovered` event. Nothing is written here.
-pub fn load_state(store: &Store) -> Map<String, Value> {
-    let loaded = match store.read(STATE_FILE) {
-        Ok(None) => return default_state(),
-        Ok(Some(bytes)) => parse_lenient(&bytes).ok().filter(is_loadable),
-        Err(_) => None,
+/// no `counters` object) is moved aside to `state.corrupt.<ms>.json` and replaced, in memory,
+/// by a default state carrying a `state_recovered` event. Nothing is written here. Something
+/// that is not a plain file (a symlink, FIFO, hard link…) is an error, not corruption: it is
+/// left exactly where it is for the user to inspect.
+pub fn load_state(store: &Store) -> Result<Map<String, Value>, ToolError> {
+    let loaded = match store.read(STATE_FILE)? {
+        None => return Ok(default_state()),
+        Some(bytes) => parse_lenient(&bytes).ok().filter(is_loadable),
     };
-    match loaded {
+    Ok(match loaded {
         Some(Value::Object(file)) => normalise(&file),
         _ => recover_corrupt_state(store),
-    }
+    })
 }
 
 fn recover_corrupt_state(store: &Store) -> Map<String, Value> {
@@ -153,7 +154,7 @@ pub fn mutate_state<T>(
     change: impl FnOnce(&mut Map<String, Value>) -> Result<T, ToolError>,
 ) -> Result<(T, Map<String, Value>), ToolError> {
     let _lock = store.lock(LockKind::State)?;
-    let mut state = load_state(store);
+    let mut state = load_state(store)?;
     let result = change(&mut state)?;
     save_state(store, &state)?;
     Ok((result, state))

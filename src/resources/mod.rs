@@ -277,7 +277,7 @@ pub fn read(store: &Store, params: &Map<String, Value>) -> Result<Value, Resourc
     match (parsed.kind.as_str(), parsed.id.as_str()) {
         ("state", _) => {
             let initialized = store.exists(STATE_FILE).map_err(ToolError::from)?;
-            let state = load_state(store);
+            let state = load_state(store)?;
             Ok(json_contents(
                 &uri,
                 &json!({"projectPath": project_path, "initialized": initialized, "state": agent_safe_state(&state)}),

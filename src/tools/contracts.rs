@@ -97,7 +97,7 @@ pub fn create_contract(store: &Store, args: Args<'_>) -> Result<ToolOutput, Tool
 }
 
 pub fn next_step(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
-    let state = load_state(store);
+    let state = load_state(store)?;
     let contract = load_contract(store, args.text("contract_id").as_deref(), &state)?;
     let traces = read_recent_traces(store, args.count("max_traces", 6, i64::MAX))?;
     let Some(contract) = contract else {
@@ -180,7 +180,7 @@ pub fn next_step(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError>
 }
 
 pub fn eval_gate(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
-    let state = load_state(store);
+    let state = load_state(store)?;
     let contract =
         load_contract(store, args.text("contract_id").as_deref(), &state)?.ok_or_else(|| {
             ToolError::new("No active contract found. Pass contract_id or create a contract first.")

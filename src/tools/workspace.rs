@@ -89,7 +89,7 @@ pub fn update_state(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolErr
 }
 
 pub fn list(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
-    let state = load_state(store);
+    let state = load_state(store)?;
     let contracts: Vec<Value> = read_all_records(store, "contracts")?
         .iter()
         .map(contract_summary)
@@ -105,7 +105,7 @@ pub fn list(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
 }
 
 pub fn compact_context(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
-    let state = load_state(store);
+    let state = load_state(store)?;
     let contract = load_contract(store, args.text("contract_id").as_deref(), &state)?;
     let traces = read_recent_traces(store, args.count("max_traces", 6, i64::MAX))?;
     let focus = state.get("focus").filter(|v| truthy(v));
