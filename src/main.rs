@@ -6,7 +6,7 @@ use codex_harness_mcp::cli::{self, Command};
 use codex_harness_mcp::confine;
 use codex_harness_mcp::protocol::Server;
 use codex_harness_mcp::sanitize::Redactor;
-use codex_harness_mcp::store::Store;
+use codex_harness_mcp::store::{self, Store};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -68,6 +68,9 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         .map_err(|e| format!("cannot determine the project directory: {e}"))?;
     let store =
         Store::open(&project).map_err(|e| format!("cannot open the harness directory: {e}"))?;
+    // Before confinement: telling a dead writer's temp file from a live one's needs
+    // kill(pid, 0), which the seccomp filter and Landlock's signal scoping forbid.
+    let reaped = store.reap_temp_files(&store::process_exists);
     confine::harden_process().map_err(|e| format!("process hardening failed: {e}"))?;
     let stdout = std::io::stdout();
     let mut output = stdout.lock();
@@ -86,7 +89,6 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     for warning in posture.warnings() {
         eprintln!("{warning}");
     }
-    let reaped = store.reap_temp_files();
     if reaped > 0 {
         eprintln!("codex-harness-mcp: removed {reaped} orphaned temp file(s)");
     }

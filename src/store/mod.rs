@@ -20,7 +20,7 @@ mod reaper;
 pub use error::StoreError;
 pub use lock::{LockGuard, LockKind, LOCK_STALE_MS, LOCK_TIMEOUT_MS};
 pub use open::{create_harness_dir, HARNESS_DIR_NAME};
-pub use reaper::{REAPER_MAX_DEPTH, TEMP_MAX_AGE_MS};
+pub use reaper::{process_exists, REAPER_MAX_DEPTH, TEMP_MAX_AGE_MS};
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
