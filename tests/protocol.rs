@@ -217,9 +217,8 @@ fn pipelined_requests_are_answered_in_request_order() {
         };
         batch.push_str(&format!("{message}\n"));
     }
-    server.send_raw(batch.as_bytes());
-    for id in 0..50 {
-        assert_eq!(server.recv()["id"], id);
+    for (id, reply) in server.pipelined(batch.as_bytes(), 50).iter().enumerate() {
+        assert_eq!(reply["id"], id);
     }
 }
 

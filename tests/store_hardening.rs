@@ -250,23 +250,23 @@ fn two_servers_writing_500_traces_each_at_once_lose_nothing() {
     let project = TempProject::new("concurrent");
     Server::start(&project.path).call_ok("harness_bootstrap", json!({}));
     let mut servers = [Server::start(&project.path), Server::start(&project.path)];
-    for (index, server) in servers.iter_mut().enumerate() {
-        let mut batch = String::new();
-        for n in 0..WRITES {
-            let message = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {
-                "name": "harness_record_trace",
-                "arguments": {"kind": "attempt", "summary": format!("server {index} write {n}"), "raw": "x"}}});
-            batch.push_str(&format!("{message}\n"));
+    std::thread::scope(|scope| {
+        for (index, server) in servers.iter_mut().enumerate() {
+            scope.spawn(move || {
+                let mut batch = String::new();
+                for n in 0..WRITES {
+                    let message = json!({"jsonrpc": "2.0", "id": n, "method": "tools/call", "params": {
+                        "name": "harness_record_trace",
+                        "arguments": {"kind": "attempt", "summary": format!("server {index} write {n}"), "raw": "x"}}});
+                    batch.push_str(&format!("{message}\n"));
+                }
+                for (n, reply) in server.pipelined(batch.as_bytes(), WRITES).iter().enumerate() {
+                    assert_eq!(reply["id"], n);
+                    assert!(reply["result"].get("isError").is_none(), "{reply}");
+                }
+            });
         }
-        server.send_raw(batch.as_bytes());
-    }
-    for server in servers.iter_mut() {
-        for n in 0..WRITES {
-            let reply = server.recv();
-            assert_eq!(reply["id"], n);
-            assert!(reply["result"].get("isError").is_none(), "{reply}");
-        }
-    }
+    });
     let state = project.read_json("state.json");
     assert_eq!(state["counters"]["traces"], 2 * WRITES);
     let mut summaries = std::collections::HashSet::new();

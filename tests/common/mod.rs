@@ -69,11 +69,18 @@ impl Server {
     }
 
     pub fn start_with(project: &Path, extra_args: &[&str]) -> Server {
-        let mut child = Command::new(BINARY)
+        let mut command = Command::new(BINARY);
+        command
             .arg("--project")
             .arg(project)
             .args(extra_args)
-            .current_dir(project)
+            .current_dir(project);
+        Server::from_command(command)
+    }
+
+    /// Spawns `command` (which must end up running the server) with piped stdio.
+    pub fn from_command(mut command: Command) -> Server {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -94,6 +101,30 @@ impl Server {
         let stdin = self.stdin.as_mut().expect("stdin open");
         stdin.write_all(bytes).expect("write");
         stdin.flush().expect("flush");
+    }
+
+    /// Writes `batch` from a helper thread while this thread reads `replies` reply lines, so
+    /// neither side can fill a pipe and wait on the other.
+    pub fn pipelined(&mut self, batch: &[u8], replies: usize) -> Vec<Value> {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        let stdout = &mut self.stdout;
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(move || {
+                stdin.write_all(batch).expect("write batch");
+                stdin.flush().expect("flush");
+            });
+            let mut out = Vec::with_capacity(replies);
+            for _ in 0..replies {
+                let mut line = String::new();
+                assert!(
+                    stdout.read_line(&mut line).expect("read reply") > 0,
+                    "server closed stdout"
+                );
+                out.push(serde_json::from_str(&line).expect("reply is JSON"));
+            }
+            writer.join().expect("writer thread");
+            out
+        })
     }
 
     /// Closes stdin (EOF for the server) without waiting for it to exit.
