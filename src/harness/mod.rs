@@ -3,7 +3,11 @@
 //! never touches the filesystem another way.
 
 mod args;
+pub mod evals;
+pub mod governance;
+pub mod injection;
 pub mod policy;
+pub mod reports;
 pub mod records;
 pub mod state;
 

@@ -4,6 +4,9 @@
 //! bootstrap every tool starts with.
 
 mod contracts;
+mod evals;
+mod governance;
+mod reports;
 mod traces;
 mod workspace;
 
@@ -45,6 +48,20 @@ fn handler_for(name: &str) -> Option<Handler> {
         "harness_eval_gate" => contracts::eval_gate,
         "harness_record_trace" => traces::record_trace,
         "harness_record_verification" => traces::record_verification,
+        "harness_record_harness_profile" => evals::record_harness_profile,
+        "harness_list_harness_profiles" => evals::list_harness_profiles,
+        "harness_record_eval_case" => evals::record_eval_case,
+        "harness_record_eval_run" => evals::record_eval_run,
+        "harness_compare_eval_runs" => evals::compare_eval_runs,
+        "harness_record_harness_proposal" => evals::record_harness_proposal,
+        "harness_list_harness_proposals" => evals::list_harness_proposals,
+        "harness_record_promotion_decision" => evals::record_promotion_decision,
+        "harness_list_promotion_decisions" => evals::list_promotion_decisions,
+        "harness_write_governance_policy" => governance::write_policy,
+        "harness_audit_governance" => governance::audit,
+        "harness_export_governance_report" => governance::export_report,
+        "harness_export_observability_report" => reports::observability_report,
+        "harness_export_nl_harness" => reports::nl_harness,
         _ => return None,
     })
 }
