@@ -3,6 +3,7 @@
 //! never touches the filesystem another way.
 
 mod args;
+pub mod knowledge;
 pub mod policy;
 pub mod records;
 pub mod state;
