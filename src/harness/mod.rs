@@ -6,9 +6,10 @@ mod args;
 pub mod evals;
 pub mod governance;
 pub mod injection;
+pub mod knowledge;
 pub mod policy;
-pub mod reports;
 pub mod records;
+pub mod reports;
 pub mod state;
 
 pub use args::{truthy, Args};

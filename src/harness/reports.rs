@@ -568,16 +568,17 @@ fn observed_runs(runs: &[Value]) -> String {
     })
 }
 
-/// Knowledge items are raw stored items here, so each title and summary is wrapped once.
+/// Knowledge items arrive agent-safe (title and summary already wrapped), so they are shown
+/// as they are: wrapping them again would nest one block inside another.
 fn observed_knowledge(items: &[Value]) -> String {
     numbered(items, |i, k| {
         vec![
             format!("- Knowledge {}: `{}`", i + 1, template(k.get("id"))),
             format!("  - Kind: `{}`", field_or(k, "kind", "unknown")),
             "  - Title:".into(),
-            indent(&wrapped_text(k, "title", &format!("knowledge[{i}].title"))),
+            indent(&field_or(k, "title", "")),
             "  - Summary:".into(),
-            indent(&block_or_none(k.get("summary"), &format!("knowledge[{i}].summary"))),
+            indent(&field_or(k, "summary", "None")),
         ]
     })
 }
@@ -628,7 +629,7 @@ pub struct ObservedInputs<'a> {
     pub traces: &'a [Value],
     /// Recent gates, newest first.
     pub gates: &'a [Value],
-    /// Recent knowledge items as stored (not yet wrapped).
+    /// Recent knowledge items, agent-safe (as `harness_list_knowledge` returns them).
     pub knowledge: &'a [Value],
     pub cases: &'a [Value],
     pub runs: &'a [Value],
