@@ -15,7 +15,13 @@ use crate::sanitize::{
 use crate::store::Store;
 use serde_json::{json, Value};
 
-pub const EVAL_SPLITS: [&str; 5] = ["optimization", "holdout", "regression", "production", "unknown"];
+pub const EVAL_SPLITS: [&str; 5] = [
+    "optimization",
+    "holdout",
+    "regression",
+    "production",
+    "unknown",
+];
 pub const EVAL_VERDICTS: [&str; 3] = ["pass", "fail", "unknown"];
 pub const PROFILE_MODES: [&str; 6] = [
     "minimal",
@@ -81,7 +87,12 @@ fn random(bytes: usize) -> Result<String, ToolError> {
 }
 
 /// `normalizeX(value)`: `value || default`, sanitised, kept only when listed, else `fallback`.
-fn normalise_enum(value: Option<&Value>, default: &str, allowed: &[&str], fallback: &str) -> String {
+fn normalise_enum(
+    value: Option<&Value>,
+    default: &str,
+    allowed: &[&str],
+    fallback: &str,
+) -> String {
     let text = match value.filter(|v| truthy(v)) {
         Some(v) => sanitize_text(&js_string(v), 80),
         None => default.to_string(),
@@ -461,7 +472,10 @@ pub fn bullets(value: Option<&Value>, label: &str) -> String {
 
 /// Joins `# Heading`, the header lines, the notice and `## Section` bodies, ending in `\n`.
 fn document(heading: &str, header: &[String], sections: &[(&str, String)]) -> String {
-    let mut out = format!("# {heading}\n\n{}\n\n{UNTRUSTED_NOTICE}\n", header.join("\n"));
+    let mut out = format!(
+        "# {heading}\n\n{}\n\n{UNTRUSTED_NOTICE}\n",
+        header.join("\n")
+    );
     for (title, body) in sections {
         out.push_str(&format!("\n## {title}\n\n{body}\n"));
     }
@@ -479,7 +493,10 @@ pub fn render_profile(profile: &Value) -> String {
         ],
         &[
             ("Name", block(f("name"), "harnessProfile.name")),
-            ("Summary", block_or_none(f("summary"), "harnessProfile.summary")),
+            (
+                "Summary",
+                block_or_none(f("summary"), "harnessProfile.summary"),
+            ),
             (
                 "Enabled Stages",
                 bullets(f("enabledStages"), "harnessProfile.enabledStages"),
@@ -573,7 +590,10 @@ pub fn render_eval_run(run: &Value) -> String {
                 "Verification IDs",
                 bullets(f("verificationIds"), "evalRun.verificationIds"),
             ),
-            ("Regressions", bullets(f("regressions"), "evalRun.regressions")),
+            (
+                "Regressions",
+                bullets(f("regressions"), "evalRun.regressions"),
+            ),
             ("Notes", block_or_none(f("notes"), "evalRun.notes")),
         ],
     )
@@ -616,7 +636,10 @@ pub fn render_proposal(proposal: &Value) -> String {
                 "Affected Stages",
                 bullets(f("affectedStages"), "harnessProposal.affectedStages"),
             ),
-            ("Evidence", bullets(f("evidence"), "harnessProposal.evidence")),
+            (
+                "Evidence",
+                bullets(f("evidence"), "harnessProposal.evidence"),
+            ),
             (
                 "Source Trace IDs",
                 bullets(f("sourceTraceIds"), "harnessProposal.sourceTraceIds"),
@@ -643,7 +666,10 @@ pub fn render_decision(decision: &Value) -> String {
             format!("Timestamp: {}", template(f("ts"))),
         ],
         &[
-            ("Rationale", block(f("rationale"), "promotionDecision.rationale")),
+            (
+                "Rationale",
+                block(f("rationale"), "promotionDecision.rationale"),
+            ),
             ("Eval Evidence", evidence),
             (
                 "Accepted Risks",
@@ -653,7 +679,10 @@ pub fn render_decision(decision: &Value) -> String {
                 "Follow Up",
                 block_or_none(f("followUp"), "promotionDecision.followUp"),
             ),
-            ("Evidence", bullets(f("evidence"), "promotionDecision.evidence")),
+            (
+                "Evidence",
+                bullets(f("evidence"), "promotionDecision.evidence"),
+            ),
         ],
     )
 }
@@ -771,7 +800,12 @@ mod tests {
     #[test]
     fn unknown_enum_values_fall_back_per_field() {
         assert_eq!(
-            normalise_enum(Some(&json!("bogus")), "proposed", &PROPOSAL_STATUSES, "unknown"),
+            normalise_enum(
+                Some(&json!("bogus")),
+                "proposed",
+                &PROPOSAL_STATUSES,
+                "unknown"
+            ),
             "unknown"
         );
         assert_eq!(
@@ -786,7 +820,9 @@ mod tests {
 
     #[test]
     fn run_ids_and_numbers_follow_the_original_widths_and_rules() {
-        let map = args(json!({"eval_case_id": "case-1", "score": -3.5, "prompt_tokens": 1.5, "total_tokens": 10}));
+        let map = args(
+            json!({"eval_case_id": "case-1", "score": -3.5, "prompt_tokens": 1.5, "total_tokens": 10}),
+        );
         let run = build_eval_run(Args(&map)).unwrap();
         let id = run["id"].as_str().unwrap();
         assert_eq!(id.len(), "eval-run-2025-01-01-".len() + 10);

@@ -47,12 +47,7 @@ pub fn normalise_policy(args: Option<Args<'_>>, existing: &Value, now: &str) -> 
         Some(_) => now.to_string(),
         None => sanitize_nullable(merged.get("updatedAt"), 80)
             .filter(|text| !text.is_empty())
-            .or_else(|| {
-                merged
-                    .get("createdAt")
-                    .filter(|v| truthy(v))
-                    .map(js_string)
-            })
+            .or_else(|| merged.get("createdAt").filter(|v| truthy(v)).map(js_string))
             .unwrap_or_else(|| now.to_string()),
     };
     let list = |input: &str, key: &str| json!(sanitize_list(given(input).or(field(key)), 500));
@@ -90,10 +85,7 @@ pub fn read_policy(store: &Store) -> Result<Value, ToolError> {
 pub fn write_policy(store: &Store, args: Args<'_>) -> Result<Value, ToolError> {
     let existing = read_json(store, POLICY_FILE)?.unwrap_or(Value::Null);
     let policy = normalise_policy(Some(args), &existing, &now_iso());
-    store.write_atomic(
-        POLICY_FILE,
-        crate::json::to_pretty_file(&policy).as_bytes(),
-    )?;
+    store.write_atomic(POLICY_FILE, crate::json::to_pretty_file(&policy).as_bytes())?;
     Ok(policy)
 }
 
@@ -107,7 +99,14 @@ pub struct AuditRequest {
 struct Findings(Vec<Value>);
 
 impl Findings {
-    fn add(&mut self, level: &str, id: &str, summary: &str, evidence: &[String], advice: Option<&str>) {
+    fn add(
+        &mut self,
+        level: &str,
+        id: &str,
+        summary: &str,
+        evidence: &[String],
+        advice: Option<&str>,
+    ) {
         self.0.push(json!({
             "id": id,
             "level": level,
@@ -154,13 +153,25 @@ fn contract_findings(
 ) {
     let id = text_of(contract.get("id"));
     let only_id = std::slice::from_ref(&id);
-    findings.add("pass", "contract_present", "A task contract is active.", only_id, None);
+    findings.add(
+        "pass",
+        "contract_present",
+        "A task contract is active.",
+        only_id,
+        None,
+    );
     let conditions = strings(contract.get("completionConditions"));
     if conditions.is_empty() {
         findings.add("block", "missing_completion_conditions", "The contract has no completion conditions.", only_id,
             Some("Add explicit completion conditions so the agent cannot finish on a vague 'looks good'."));
     } else {
-        findings.add("pass", "completion_conditions_present", "The contract declares completion conditions.", &conditions, None);
+        findings.add(
+            "pass",
+            "completion_conditions_present",
+            "The contract declares completion conditions.",
+            &conditions,
+            None,
+        );
     }
     let outputs = strings(contract.get("outputPaths"));
     let missing: Vec<String> = check_output_paths(store, &outputs)
@@ -169,22 +180,35 @@ fn contract_findings(
         .map(|check| check.path)
         .collect();
     if outputs.is_empty() {
-        findings.add("flag", "output_paths_not_declared", "The contract does not declare output paths.", only_id,
-            Some("Declare expected artifacts when the task creates or edits files."));
+        findings.add(
+            "flag",
+            "output_paths_not_declared",
+            "The contract does not declare output paths.",
+            only_id,
+            Some("Declare expected artifacts when the task creates or edits files."),
+        );
     } else if !missing.is_empty() {
         findings.add("block", "missing_required_outputs", "One or more contract output paths are missing.", &missing,
             Some("Create the missing artifact or update the contract if the required output changed."));
     } else {
-        findings.add("pass", "required_outputs_present", "All declared output paths exist.", &outputs, None);
+        findings.add(
+            "pass",
+            "required_outputs_present",
+            "All declared output paths exist.",
+            &outputs,
+            None,
+        );
     }
 
     let contract_traces: Vec<&Value> = traces
         .iter()
         .filter(|t| t.get("contractId") == contract.get("id"))
         .collect();
-    let raw_trace = contract_traces
-        .iter()
-        .find(|t| !sanitize_text(&text_of(t.get("raw").filter(|v| truthy(v))), 64).trim().is_empty());
+    let raw_trace = contract_traces.iter().find(|t| {
+        !sanitize_text(&text_of(t.get("raw").filter(|v| truthy(v))), 64)
+            .trim()
+            .is_empty()
+    });
     match raw_trace {
         None if policy["requireTraceRaw"] == true => findings.add("block", "raw_trace_missing",
             "No raw trace is available for the active contract.", only_id,
@@ -197,28 +221,53 @@ fn contract_findings(
     }
     let verification = contract_traces.iter().find(|t| {
         t.get("kind").and_then(Value::as_str) == Some("verification")
-            && t.get("verification").and_then(|v| v.get("status")).and_then(Value::as_str) == Some("pass")
+            && t.get("verification")
+                .and_then(|v| v.get("status"))
+                .and_then(Value::as_str)
+                == Some("pass")
     });
     match verification {
         None => {
             let commands = strings(contract.get("verificationCommands"));
-            let evidence = if commands.is_empty() { only_id.to_vec() } else { commands };
+            let evidence = if commands.is_empty() {
+                only_id.to_vec()
+            } else {
+                commands
+            };
             findings.add("block", "verification_evidence_missing", "No passing verification trace is recorded for the contract.", &evidence,
                 Some("Run the contract verification command and record it with harness_record_verification."));
         }
-        Some(trace) => findings.add("pass", "verification_evidence_present", "A passing verification trace is recorded.",
-            &[text_of(trace["verification"].get("commandOrCheck")), text_of(trace.get("id"))], None),
+        Some(trace) => findings.add(
+            "pass",
+            "verification_evidence_present",
+            "A passing verification trace is recorded.",
+            &[
+                text_of(trace["verification"].get("commandOrCheck")),
+                text_of(trace.get("id")),
+            ],
+            None,
+        ),
     }
     let passing_gate = gates
         .iter()
         .filter(|g| g.get("contractId") == contract.get("id"))
         .find(|g| g.get("verdict").and_then(Value::as_str) == Some("pass"));
     match passing_gate {
-        None if policy["requireCompletionGate"] == true => findings.add("block", "completion_gate_missing",
-            "No passing completion gate is recorded for the contract.", only_id,
-            Some("Run harness_eval_gate after outputs and verification evidence exist.")),
+        None if policy["requireCompletionGate"] == true => findings.add(
+            "block",
+            "completion_gate_missing",
+            "No passing completion gate is recorded for the contract.",
+            only_id,
+            Some("Run harness_eval_gate after outputs and verification evidence exist."),
+        ),
         None => {}
-        Some(gate) => findings.add("pass", "completion_gate_passed", "A completion gate passed for the contract.", &[text_of(gate.get("id"))], None),
+        Some(gate) => findings.add(
+            "pass",
+            "completion_gate_passed",
+            "A completion gate passed for the contract.",
+            &[text_of(gate.get("id"))],
+            None,
+        ),
     }
 
     injection_findings(findings, &contract_traces);
@@ -229,48 +278,91 @@ fn contract_findings(
 fn injection_findings(findings: &mut Findings, traces: &[&Value]) {
     let worst = traces.iter().map(|t| risk_rank(t)).max().unwrap_or(0);
     let flagged = |rank: u8| -> Vec<String> {
-        traces.iter().filter(|t| risk_rank(t) == rank).take(3).map(|t| text_of(t.get("id"))).collect()
+        traces
+            .iter()
+            .filter(|t| risk_rank(t) == rank)
+            .take(3)
+            .map(|t| text_of(t.get("id")))
+            .collect()
     };
     if worst == 2 {
         findings.add("block", "injection_high_risk",
             "One or more contract traces flagged as HIGH injection risk by the static scanner.", &flagged(2),
             Some("Investigate the flagged traces; consider revoking the contract or quarantining the evidence before merge."));
     } else if worst == 1 {
-        findings.add("flag", "injection_medium_risk",
-            "One or more contract traces flagged as MEDIUM injection risk by the static scanner.", &flagged(1),
-            Some("Review the flagged traces; if benign, document the false-positive context."));
+        findings.add(
+            "flag",
+            "injection_medium_risk",
+            "One or more contract traces flagged as MEDIUM injection risk by the static scanner.",
+            &flagged(1),
+            Some("Review the flagged traces; if benign, document the false-positive context."),
+        );
     } else if !traces.is_empty() {
-        findings.add("pass", "injection_scan_clean", "All contract traces have low (clean) injection risk tier.",
-            &[format!("scannedTraces={}", traces.len())], None);
+        findings.add(
+            "pass",
+            "injection_scan_clean",
+            "All contract traces have low (clean) injection risk tier.",
+            &[format!("scannedTraces={}", traces.len())],
+            None,
+        );
     }
 }
 
 fn budget_findings(findings: &mut Findings, contract: &Value, id: &str, steps: usize) {
     if let Some(max_steps) = positive_budget(contract, "maxSteps") {
         let shown = js_number(max_steps);
-        let evidence = [id.to_string(), format!("steps={steps}"), format!("maxSteps={shown}")];
+        let evidence = [
+            id.to_string(),
+            format!("steps={steps}"),
+            format!("maxSteps={shown}"),
+        ];
         let steps_f = steps as f64;
         if steps_f >= max_steps {
             findings.add("flag", "budget_steps_exceeded", &format!("Contract step budget exceeded ({steps}/{shown})."), &evidence,
                 Some("Close the contract with a completion gate or open a follow-up contract instead of widening this one."));
         } else if steps_f >= (max_steps * 0.8).ceil() {
-            findings.add("flag", "budget_steps_near_limit", &format!("Contract step budget near limit ({steps}/{shown})."), &evidence,
-                Some("Narrow remaining work and prepare to close the contract."));
+            findings.add(
+                "flag",
+                "budget_steps_near_limit",
+                &format!("Contract step budget near limit ({steps}/{shown})."),
+                &evidence,
+                Some("Narrow remaining work and prepare to close the contract."),
+            );
         }
     }
-    let Some(max_minutes) = positive_budget(contract, "maxMinutes") else { return };
-    let Some(created) = contract.get("createdAt").filter(|v| truthy(v)).and_then(|v| ms_from_iso(&js_string(v))) else {
+    let Some(max_minutes) = positive_budget(contract, "maxMinutes") else {
+        return;
+    };
+    let Some(created) = contract
+        .get("createdAt")
+        .filter(|v| truthy(v))
+        .and_then(|v| ms_from_iso(&js_string(v)))
+    else {
         return;
     };
     let elapsed = (epoch_ms() - created) as f64 / 60_000.0;
     let (elapsed_text, shown) = (to_fixed(elapsed, 1), js_number(max_minutes));
-    let evidence = [id.to_string(), format!("elapsedMinutes={elapsed_text}"), format!("maxMinutes={shown}")];
+    let evidence = [
+        id.to_string(),
+        format!("elapsedMinutes={elapsed_text}"),
+        format!("maxMinutes={shown}"),
+    ];
     if elapsed >= max_minutes {
-        findings.add("flag", "budget_time_exceeded", &format!("Contract time budget exceeded ({elapsed_text}/{shown} min)."), &evidence,
-            Some("Close or replace the contract; long-lived contracts lose narrowness."));
+        findings.add(
+            "flag",
+            "budget_time_exceeded",
+            &format!("Contract time budget exceeded ({elapsed_text}/{shown} min)."),
+            &evidence,
+            Some("Close or replace the contract; long-lived contracts lose narrowness."),
+        );
     } else if elapsed >= max_minutes * 0.8 {
-        findings.add("flag", "budget_time_near_limit", &format!("Contract time budget near limit ({elapsed_text}/{shown} min)."), &evidence,
-            Some("Prepare to close the contract or split remaining work."));
+        findings.add(
+            "flag",
+            "budget_time_near_limit",
+            &format!("Contract time budget near limit ({elapsed_text}/{shown} min)."),
+            &evidence,
+            Some("Prepare to close the contract or split remaining work."),
+        );
     }
 }
 
@@ -284,15 +376,30 @@ pub fn audit(store: &Store, request: &AuditRequest) -> Result<Value, ToolError> 
     let mut findings = Findings(Vec::new());
     let network = js_string(&policy["networkAllowed"]);
     let install = js_string(&policy["installPackagesAllowed"]);
-    let side_effects = [format!("networkAllowed={network}"), format!("installPackagesAllowed={install}")];
+    let side_effects = [
+        format!("networkAllowed={network}"),
+        format!("installPackagesAllowed={install}"),
+    ];
     let mut present = vec![format!("{HARNESS_DIR_NAME}/{POLICY_FILE}")];
     present.extend(side_effects.iter().cloned());
-    findings.add("pass", "policy_present", "A project-local governance policy is persisted.", &present, None);
+    findings.add(
+        "pass",
+        "policy_present",
+        "A project-local governance policy is persisted.",
+        &present,
+        None,
+    );
     if policy["networkAllowed"] == true || policy["installPackagesAllowed"] == true {
         findings.add("flag", "policy_side_effects_allowed", "The policy allows network access or package installation.", &side_effects,
             Some("Keep network and dependency installation disabled by default; allow them only in explicit contracts."));
     } else {
-        findings.add("pass", "mechanical_bounds_present", "Network and package installation are disabled by default.", &[], None);
+        findings.add(
+            "pass",
+            "mechanical_bounds_present",
+            "Network and package installation are disabled by default.",
+            &[],
+            None,
+        );
     }
     match &contract {
         None => {
@@ -303,7 +410,9 @@ pub fn audit(store: &Store, request: &AuditRequest) -> Result<Value, ToolError> 
             findings.add("block", "missing_contract", "No active or requested contract exists.", &[active],
                 Some("Create a bounded contract before implementation so scope, outputs, permissions, and stop criteria are explicit."));
         }
-        Some(contract) => contract_findings(store, &mut findings, contract, &policy, &traces, &gates),
+        Some(contract) => {
+            contract_findings(store, &mut findings, contract, &policy, &traces, &gates)
+        }
     }
     let status = if findings.count("block") > 0 {
         "block"
@@ -335,9 +444,17 @@ pub fn audit(store: &Store, request: &AuditRequest) -> Result<Value, ToolError> 
 
 /// The governance report Markdown of an audit.
 pub fn render_report(audit: &Value) -> String {
-    let count = |key: &str| audit["counts"].get(key).map(js_string).unwrap_or_else(|| "0".into());
+    let count = |key: &str| {
+        audit["counts"]
+            .get(key)
+            .map(js_string)
+            .unwrap_or_else(|| "0".into())
+    };
     let policy_flag = |key: &str, default: bool| {
-        let value = audit["policy"].get(key).and_then(Value::as_bool).unwrap_or(default);
+        let value = audit["policy"]
+            .get(key)
+            .and_then(Value::as_bool)
+            .unwrap_or(default);
         value.to_string()
     };
     let mut lines = vec![
@@ -357,10 +474,22 @@ pub fn render_report(audit: &Value) -> String {
         String::new(),
         "## Policy".into(),
         String::new(),
-        format!("- Network allowed: {}", policy_flag("networkAllowed", false)),
-        format!("- Package installation allowed: {}", policy_flag("installPackagesAllowed", false)),
-        format!("- Raw trace required: {}", policy_flag("requireTraceRaw", true)),
-        format!("- Completion gate required: {}", policy_flag("requireCompletionGate", true)),
+        format!(
+            "- Network allowed: {}",
+            policy_flag("networkAllowed", false)
+        ),
+        format!(
+            "- Package installation allowed: {}",
+            policy_flag("installPackagesAllowed", false)
+        ),
+        format!(
+            "- Raw trace required: {}",
+            policy_flag("requireTraceRaw", true)
+        ),
+        format!(
+            "- Completion gate required: {}",
+            policy_flag("requireCompletionGate", true)
+        ),
         String::new(),
         "## Findings".into(),
         String::new(),
@@ -404,7 +533,8 @@ mod tests {
 
     #[test]
     fn normalising_drops_unknown_keys_and_keeps_timestamps_when_reading() {
-        let stored = json!({"createdAt": "2024-01-01T00:00:00.000Z", "extra": 1, "networkAllowed": "no"});
+        let stored =
+            json!({"createdAt": "2024-01-01T00:00:00.000Z", "extra": 1, "networkAllowed": "no"});
         let policy = normalise_policy(None, &stored, "NOW");
         assert_eq!(policy["createdAt"], "2024-01-01T00:00:00.000Z");
         assert_eq!(policy["updatedAt"], "2024-01-01T00:00:00.000Z");

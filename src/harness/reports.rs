@@ -1,47 +1,135 @@
 //! The two whole-harness Markdown exports: the natural-language harness spec (the operating
 //! loop plus a snapshot of the stored records) and the observability report (traces, eval
-//! posture, memory, governance and blind spots). Pure rendering over records already loaded.
+//! posture, memory, governance and blind spots). [`spec_text`] and [`observability_text`]
+//! gather their inputs from the store; everything else is pure rendering.
 
 use super::evals::{block, block_or_none, bullets, id_list, or_none, or_unknown, template};
+use super::evals::{read_all, Kind};
+use super::governance::{self, AuditRequest};
+use super::knowledge::{list_recent_knowledge, read_index};
+use super::records::{load_contract, read_all_records, read_recent_gates, read_recent_traces};
 use super::records::{plain_bullet_list, sort_newest_first, UNTRUSTED_NOTICE};
-use super::truthy;
+use super::state::load_state;
+use super::{truthy, ToolError};
 use crate::clock::now_iso;
 use crate::sanitize::{js_string, sanitize_text, untrusted_block};
+use crate::store::Store;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
 /// Every tool, in catalogue order, with a one-line purpose.
 const TOOL_PURPOSES: [(&str, &str); 30] = [
-    ("harness_bootstrap", "create the project's harness workspace"),
-    ("harness_migrate", "bring the state file to the current schema, with a backup"),
-    ("harness_create_contract", "open a bounded execution contract"),
-    ("harness_update_state", "set focus or status and log decisions or notes"),
-    ("harness_record_trace", "log an attempt, failure, success or decision with raw evidence"),
-    ("harness_record_verification", "log the result of a check that was run outside the server"),
-    ("harness_record_harness_profile", "describe a harness configuration by name"),
-    ("harness_list_harness_profiles", "show stored harness profiles"),
-    ("harness_record_eval_case", "store a task with its acceptance criteria as an eval case"),
-    ("harness_record_eval_run", "store one externally run eval result with its metrics"),
-    ("harness_compare_eval_runs", "compute the deltas between a baseline and a candidate run"),
-    ("harness_record_harness_proposal", "write down a harness change as a testable hypothesis"),
-    ("harness_list_harness_proposals", "show recent harness proposals"),
-    ("harness_record_promotion_decision", "promote, reject or hold a proposal on recorded evidence"),
-    ("harness_list_promotion_decisions", "show recent promotion decisions"),
-    ("harness_record_knowledge", "store a piece of project knowledge"),
-    ("harness_record_research", "store research findings and their sources"),
-    ("harness_record_lesson", "store a problem, its fix and the lesson learned"),
-    ("harness_query_knowledge", "search stored knowledge lexically"),
-    ("harness_rebuild_knowledge_index", "rebuild the knowledge index from the stored items"),
+    (
+        "harness_bootstrap",
+        "create the project's harness workspace",
+    ),
+    (
+        "harness_migrate",
+        "bring the state file to the current schema, with a backup",
+    ),
+    (
+        "harness_create_contract",
+        "open a bounded execution contract",
+    ),
+    (
+        "harness_update_state",
+        "set focus or status and log decisions or notes",
+    ),
+    (
+        "harness_record_trace",
+        "log an attempt, failure, success or decision with raw evidence",
+    ),
+    (
+        "harness_record_verification",
+        "log the result of a check that was run outside the server",
+    ),
+    (
+        "harness_record_harness_profile",
+        "describe a harness configuration by name",
+    ),
+    (
+        "harness_list_harness_profiles",
+        "show stored harness profiles",
+    ),
+    (
+        "harness_record_eval_case",
+        "store a task with its acceptance criteria as an eval case",
+    ),
+    (
+        "harness_record_eval_run",
+        "store one externally run eval result with its metrics",
+    ),
+    (
+        "harness_compare_eval_runs",
+        "compute the deltas between a baseline and a candidate run",
+    ),
+    (
+        "harness_record_harness_proposal",
+        "write down a harness change as a testable hypothesis",
+    ),
+    (
+        "harness_list_harness_proposals",
+        "show recent harness proposals",
+    ),
+    (
+        "harness_record_promotion_decision",
+        "promote, reject or hold a proposal on recorded evidence",
+    ),
+    (
+        "harness_list_promotion_decisions",
+        "show recent promotion decisions",
+    ),
+    (
+        "harness_record_knowledge",
+        "store a piece of project knowledge",
+    ),
+    (
+        "harness_record_research",
+        "store research findings and their sources",
+    ),
+    (
+        "harness_record_lesson",
+        "store a problem, its fix and the lesson learned",
+    ),
+    (
+        "harness_query_knowledge",
+        "search stored knowledge lexically",
+    ),
+    (
+        "harness_rebuild_knowledge_index",
+        "rebuild the knowledge index from the stored items",
+    ),
     ("harness_list_knowledge", "show recent knowledge items"),
-    ("harness_next_step", "suggest the smallest useful next action"),
-    ("harness_eval_gate", "record a completion-gate verdict for a contract"),
+    (
+        "harness_next_step",
+        "suggest the smallest useful next action",
+    ),
+    (
+        "harness_eval_gate",
+        "record a completion-gate verdict for a contract",
+    ),
     ("harness_compact_context", "produce a short restart context"),
-    ("harness_list", "summarise state, contracts and recent traces"),
+    (
+        "harness_list",
+        "summarise state, contracts and recent traces",
+    ),
     ("harness_export_nl_harness", "export this document"),
-    ("harness_export_observability_report", "export the trace-level observability report"),
-    ("harness_write_governance_policy", "store the project's governance policy"),
-    ("harness_audit_governance", "check the active contract's evidence as PASS/FLAG/BLOCK"),
-    ("harness_export_governance_report", "export the governance audit as Markdown"),
+    (
+        "harness_export_observability_report",
+        "export the trace-level observability report",
+    ),
+    (
+        "harness_write_governance_policy",
+        "store the project's governance policy",
+    ),
+    (
+        "harness_audit_governance",
+        "check the active contract's evidence as PASS/FLAG/BLOCK",
+    ),
+    (
+        "harness_export_governance_report",
+        "export the governance audit as Markdown",
+    ),
 ];
 
 /// Every resource URI and URI template this server answers.
@@ -401,31 +489,57 @@ pub fn render_spec(inputs: &SpecInputs<'_>) -> String {
     let sections = [
         (
             "Active Contract Summary",
-            active.map(contract_summary).unwrap_or_else(|| "No active contract.".into()),
+            active
+                .map(contract_summary)
+                .unwrap_or_else(|| "No active contract.".into()),
         ),
         (
             "Latest Harness Profile",
-            joined(&latest_profile, profile_summary, "No harness profile recorded."),
+            joined(
+                &latest_profile,
+                profile_summary,
+                "No harness profile recorded.",
+            ),
         ),
         (
             "Recent Eval Cases",
-            joined(&newest(inputs.cases, 5), case_summary, "No eval cases recorded."),
+            joined(
+                &newest(inputs.cases, 5),
+                case_summary,
+                "No eval cases recorded.",
+            ),
         ),
         (
             "Recent Eval Runs",
-            joined(&newest(inputs.runs, 5), run_summary, "No eval runs recorded."),
+            joined(
+                &newest(inputs.runs, 5),
+                run_summary,
+                "No eval runs recorded.",
+            ),
         ),
         (
             "Recent Harness Proposals",
-            joined(&newest(inputs.proposals, 5), proposal_summary, "No harness proposals recorded."),
+            joined(
+                &newest(inputs.proposals, 5),
+                proposal_summary,
+                "No harness proposals recorded.",
+            ),
         ),
         (
             "Recent Promotion Decisions",
-            joined(&newest(inputs.decisions, 5), decision_summary, "No promotion decisions recorded."),
+            joined(
+                &newest(inputs.decisions, 5),
+                decision_summary,
+                "No promotion decisions recorded.",
+            ),
         ),
         (
             "Recent Knowledge Index Entries",
-            joined(&newest(inputs.knowledge, 8), knowledge_summary, "No knowledge entries indexed."),
+            joined(
+                &newest(inputs.knowledge, 8),
+                knowledge_summary,
+                "No knowledge entries indexed.",
+            ),
         ),
         (
             "Recent Trace Signals",
@@ -559,11 +673,17 @@ fn observed_runs(runs: &[Value]) -> String {
             format!("  - Verdict: `{}`", field_or(r, "verdict", "unknown")),
             format!("  - Score: `{}`", or_unknown(r.get("score"))),
             format!("  - Eval case: `{}`", field_or(r, "evalCaseId", "none")),
-            format!("  - Harness profile: `{}`", field_or(r, "harnessProfileId", "none")),
+            format!(
+                "  - Harness profile: `{}`",
+                field_or(r, "harnessProfileId", "none")
+            ),
             format!("  - Total tokens: `{}`", metric(r, "totalTokens")),
             format!("  - Cost USD: `{}`", metric(r, "costUsd")),
             "  - Notes:".into(),
-            indent(&block_or_none(r.get("notes"), &format!("evalRun[{i}].notes"))),
+            indent(&block_or_none(
+                r.get("notes"),
+                &format!("evalRun[{i}].notes"),
+            )),
         ]
     })
 }
@@ -589,7 +709,11 @@ fn observed_profiles(profiles: &[Value]) -> String {
             format!("- Profile {}: `{}`", i + 1, template(p.get("id"))),
             format!("  - Mode: `{}`", field_or(p, "mode", "unknown")),
             "  - Name:".into(),
-            indent(&wrapped_text(p, "name", &format!("harnessProfile[{i}].name"))),
+            indent(&wrapped_text(
+                p,
+                "name",
+                &format!("harnessProfile[{i}].name"),
+            )),
         ]
     })
 }
@@ -601,9 +725,16 @@ fn observed_proposals(proposals: &[Value]) -> String {
             format!("  - Status: `{}`", field_or(p, "status", "unknown")),
             format!("  - Risk: `{}`", field_or(p, "riskLevel", "unknown")),
             "  - Title:".into(),
-            indent(&wrapped_text(p, "title", &format!("harnessProposal[{i}].title"))),
+            indent(&wrapped_text(
+                p,
+                "title",
+                &format!("harnessProposal[{i}].title"),
+            )),
             "  - Hypothesis:".into(),
-            indent(&block_or_none(p.get("hypothesis"), &format!("harnessProposal[{i}].hypothesis"))),
+            indent(&block_or_none(
+                p.get("hypothesis"),
+                &format!("harnessProposal[{i}].hypothesis"),
+            )),
         ]
     })
 }
@@ -615,7 +746,11 @@ fn observed_decisions(decisions: &[Value]) -> String {
             format!("  - Decision: `{}`", field_or(d, "decision", "unknown")),
             format!("  - Proposal: `{}`", field_or(d, "proposalId", "none")),
             "  - Rationale:".into(),
-            indent(&wrapped_text(d, "rationale", &format!("promotionDecision[{i}].rationale"))),
+            indent(&wrapped_text(
+                d,
+                "rationale",
+                &format!("promotionDecision[{i}].rationale"),
+            )),
         ]
     })
 }
@@ -647,7 +782,11 @@ fn blind_spots(inputs: &ObservedInputs<'_>) -> Vec<String> {
     let gates: Vec<Value> = inputs
         .gates
         .iter()
-        .filter(|g| inputs.contract.is_none_or(|c| g.get("contractId") == c.get("id")))
+        .filter(|g| {
+            inputs
+                .contract
+                .is_none_or(|c| g.get("contractId") == c.get("id"))
+        })
         .cloned()
         .collect();
     let last_gate = newest(&gates, 1).into_iter().next();
@@ -656,28 +795,59 @@ fn blind_spots(inputs: &ObservedInputs<'_>) -> Vec<String> {
             spots.push(text.to_string());
         }
     };
-    add(inputs.contract.is_none(), "No active execution contract is recorded.");
-    add(inputs.traces.is_empty(), "No trace-level evidence is available to replay or diagnose.");
+    add(
+        inputs.contract.is_none(),
+        "No active execution contract is recorded.",
+    );
+    add(
+        inputs.traces.is_empty(),
+        "No trace-level evidence is available to replay or diagnose.",
+    );
     add(!inputs.traces.iter().any(|t| kind_is(t, "verification")),
         "No verification trace is recorded; run checks outside the MCP and record them with harness_record_verification.");
-    add(inputs.knowledge.is_empty(), "No operational memory is recorded; keep useful research and implementation lessons.");
-    add(inputs.cases.is_empty(), "No eval cases exist, so important tasks cannot yet become regression coverage.");
-    add(inputs.runs.is_empty(), "No eval runs exist, so harness changes cannot be compared on acceptance evidence.");
-    add(!inputs.cases.iter().any(|c| split_is(c, "holdout")),
-        "No holdout eval case is recorded; optimization changes may overfit the local examples.");
-    add(!inputs.cases.iter().any(|c| split_is(c, "regression")),
-        "No regression eval case is recorded; recurring failures may stay invisible.");
+    add(
+        inputs.knowledge.is_empty(),
+        "No operational memory is recorded; keep useful research and implementation lessons.",
+    );
+    add(
+        inputs.cases.is_empty(),
+        "No eval cases exist, so important tasks cannot yet become regression coverage.",
+    );
+    add(
+        inputs.runs.is_empty(),
+        "No eval runs exist, so harness changes cannot be compared on acceptance evidence.",
+    );
+    add(
+        !inputs.cases.iter().any(|c| split_is(c, "holdout")),
+        "No holdout eval case is recorded; optimization changes may overfit the local examples.",
+    );
+    add(
+        !inputs.cases.iter().any(|c| split_is(c, "regression")),
+        "No regression eval case is recorded; recurring failures may stay invisible.",
+    );
     if let Some(gate) = &last_gate {
-        let unchecked = gate.get("uncheckedConditions").and_then(Value::as_array).is_some_and(|l| !l.is_empty());
+        let unchecked = gate
+            .get("uncheckedConditions")
+            .and_then(Value::as_array)
+            .is_some_and(|l| !l.is_empty());
         add(unchecked, "Last completion gate has unchecked completion conditions; run harness_eval_gate again once they hold.");
         if let Some(verdict) = gate.get("verdict").filter(|v| truthy(v)).map(js_string) {
             add(verdict != "pass", &format!("Last completion gate verdict is `{verdict}`; treat completion as not yet established."));
         }
     }
-    add(!inputs.proposals.is_empty() && inputs.decisions.is_empty(), "Harness proposals exist without a promotion decision.");
+    add(
+        !inputs.proposals.is_empty() && inputs.decisions.is_empty(),
+        "Harness proposals exist without a promotion decision.",
+    );
     match inputs.audit.get("status").and_then(Value::as_str) {
-        Some("block") => add(true, "Governance audit is BLOCK; completion evidence is missing."),
-        Some("flag") => add(true, "Governance audit is FLAG; call out the accepted risk."),
+        Some("block") => add(
+            true,
+            "Governance audit is BLOCK; completion evidence is missing.",
+        ),
+        Some("flag") => add(
+            true,
+            "Governance audit is FLAG; call out the accepted risk.",
+        ),
         _ => {}
     }
     if spots.is_empty() {
@@ -709,7 +879,10 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> String {
         "## Inventory".into(),
         String::new(),
     ];
-    for (label, key) in COUNTERS.iter().filter(|(_, k)| !matches!(*k, "gates" | "knowledgeQueries")) {
+    for (label, key) in COUNTERS
+        .iter()
+        .filter(|(_, k)| !matches!(*k, "gates" | "knowledgeQueries"))
+    {
         lines.push(format!("- {label}: {}", counter(state, key)));
     }
     lines.extend([String::new(), "## Active Contract".into(), String::new()]);
@@ -740,7 +913,13 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> String {
         None => lines.extend(["No active contract is recorded.".into(), String::new()]),
     }
     let audit = inputs.audit;
-    let audit_count = |key: &str| audit.get("counts").and_then(|c| c.get(key)).map(js_string).unwrap_or_else(|| "0".into());
+    let audit_count = |key: &str| {
+        audit
+            .get("counts")
+            .and_then(|c| c.get(key))
+            .map(js_string)
+            .unwrap_or_else(|| "0".into())
+    };
     lines.extend([
         "## Trace-Level View".into(),
         String::new(),
@@ -805,6 +984,63 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> String {
     format!("{}\n", lines.join("\n"))
 }
 
+/// The spec with `max_traces` recent traces (the workspace must exist).
+pub fn spec_text(store: &Store, max_traces: usize) -> Result<String, ToolError> {
+    let state = load_state(store);
+    let contracts = read_all_records(store, "contracts")?;
+    let traces = read_recent_traces(store, max_traces)?;
+    let index = read_index(store)?;
+    let knowledge = index["items"].as_array().cloned().unwrap_or_default();
+    Ok(render_spec(&SpecInputs {
+        project_path: &store.project_path().to_string_lossy(),
+        state: &state,
+        contracts: &contracts,
+        traces: &traces,
+        knowledge: &knowledge,
+        profiles: &read_all(store, Kind::Profile)?,
+        cases: &read_all(store, Kind::EvalCase)?,
+        runs: &read_all(store, Kind::EvalRun)?,
+        proposals: &read_all(store, Kind::Proposal)?,
+        decisions: &read_all(store, Kind::Decision)?,
+    }))
+}
+
+/// The observability report (the workspace must exist). Gates are read 8 at a time.
+pub fn observability_text(
+    store: &Store,
+    contract_id: Option<String>,
+    max_traces: usize,
+    max_knowledge: usize,
+) -> Result<String, ToolError> {
+    let state = load_state(store);
+    let contract = load_contract(store, contract_id.as_deref(), &state)?;
+    let traces = read_recent_traces(store, max_traces)?;
+    let gates = read_recent_gates(store, 8)?;
+    let knowledge = list_recent_knowledge(store, max_knowledge)?;
+    let audit = governance::audit(
+        store,
+        &AuditRequest {
+            contract_id,
+            max_traces,
+            max_gates: 8,
+        },
+    )?;
+    Ok(render_observability(&ObservedInputs {
+        project_path: &store.project_path().to_string_lossy(),
+        state: &state,
+        contract: contract.as_ref(),
+        traces: &traces,
+        gates: &gates,
+        knowledge: &knowledge,
+        cases: &read_all(store, Kind::EvalCase)?,
+        runs: &read_all(store, Kind::EvalRun)?,
+        profiles: &read_all(store, Kind::Profile)?,
+        proposals: &read_all(store, Kind::Proposal)?,
+        decisions: &read_all(store, Kind::Decision)?,
+        audit: &audit,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -824,7 +1060,8 @@ mod tests {
 
     #[test]
     fn the_spec_lists_every_tool_once() {
-        let names: std::collections::HashSet<&str> = TOOL_PURPOSES.iter().map(|(n, _)| *n).collect();
+        let names: std::collections::HashSet<&str> =
+            TOOL_PURPOSES.iter().map(|(n, _)| *n).collect();
         assert_eq!(names.len(), 30);
     }
 }

@@ -99,9 +99,7 @@ pub fn record_eval_case(store: &Store, args: Args<'_>) -> Result<ToolOutput, Too
         &case,
         "evalCases",
         "eval_case_recorded",
-        fields(
-            json!({"evalCaseId": case["id"], "split": case["split"], "summary": case["title"]}),
-        ),
+        fields(json!({"evalCaseId": case["id"], "split": case["split"], "summary": case["title"]})),
     )?;
     Ok(output(store, "case", evals::agent_safe_eval_case(&case)))
 }

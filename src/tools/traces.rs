@@ -35,7 +35,13 @@ fn append_trace(store: &Store, entry: &Value) -> Result<(), ToolError> {
 fn scanned(mut entry: Value, pointers: &[&str]) -> Value {
     let texts: Vec<String> = pointers
         .iter()
-        .map(|p| entry.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string())
+        .map(|p| {
+            entry
+                .pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect();
     if let Value::Object(map) = &mut entry {
         annotate(map, &texts.iter().map(String::as_str).collect::<Vec<_>>());
