@@ -4,6 +4,7 @@
 //! bootstrap every tool starts with.
 
 mod contracts;
+pub mod knowledge;
 mod traces;
 mod workspace;
 
@@ -45,6 +46,12 @@ fn handler_for(name: &str) -> Option<Handler> {
         "harness_eval_gate" => contracts::eval_gate,
         "harness_record_trace" => traces::record_trace,
         "harness_record_verification" => traces::record_verification,
+        "harness_record_knowledge" => knowledge::record_knowledge,
+        "harness_record_research" => knowledge::record_research,
+        "harness_record_lesson" => knowledge::record_lesson,
+        "harness_query_knowledge" => knowledge::query_knowledge,
+        "harness_list_knowledge" => knowledge::list_knowledge,
+        "harness_rebuild_knowledge_index" => knowledge::rebuild_knowledge_index,
         _ => return None,
     })
 }
