@@ -437,3 +437,43 @@ fn recording_cost_does_not_grow_with_the_knowledge_base() {
     );
     assert_eq!(server.finish(), 0);
 }
+
+#[test]
+fn entries_written_by_a_node_server_are_still_ranked() {
+    let project = TempProject::new("kn-node");
+    let mut server = Server::start(&project.path);
+    let id = record(&mut server, "Unrelated note", "nothing here");
+    let node_id = "knowledge-2026-01-01-node-written-000000000000";
+    let item = json!({"id": node_id, "ts": "2026-01-01T00:00:00.000Z", "kind": "knowledge", "contractId": null,
+        "title": "Node written entry", "summary": "sccache speeds up compilation", "content": "", "tags": ["rust"],
+        "keyFindings": [], "filesChanged": [], "evidence": [], "confidence": "unknown",
+        "source": {"type": null, "url": null, "path": null}});
+    std::fs::write(
+        project
+            .harness()
+            .join(format!("knowledge/items/{node_id}.json")),
+        item.to_string(),
+    )
+    .expect("item");
+    server.call_ok(
+        "harness_query_knowledge",
+        json!({"query": "compaction first"}),
+    );
+    let mut index = project.read_json("knowledge/index.json");
+    index["items"].as_array_mut().expect("items").push(json!({"id": node_id, "ts": "2026-01-01T00:00:00.000Z",
+        "kind": "knowledge", "title": "Node written entry", "summary": "sccache speeds up compilation", "tags": ["rust"],
+        "confidence": "unknown", "source": {}, "termCounts": {"sccache": 1, "speeds": 1, "compilation": 1}, "tokenTotal": 3}));
+    std::fs::write(
+        project.harness().join("knowledge/index.json"),
+        index.to_string(),
+    )
+    .expect("index");
+    let found = server.call_ok(
+        "harness_query_knowledge",
+        json!({"query": "compiling with sccache"}),
+    );
+    assert_eq!(found["results"][0]["item"]["id"], node_id);
+    assert_eq!(found["results"].as_array().expect("results").len(), 1);
+    assert_ne!(id, node_id);
+    assert_eq!(server.finish(), 0);
+}
