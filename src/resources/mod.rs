@@ -9,15 +9,18 @@ pub use uri::{parse as parse_uri, percent_encode, HarnessUri};
 
 use crate::harness::evals::{self, Kind};
 use crate::harness::governance::{self, AuditRequest};
+use crate::harness::knowledge::{load_item, read_index, render_knowledge_item};
 use crate::harness::records::{
     agent_safe_gate, agent_safe_trace, contract_summary, load_record, names_with_suffix,
     read_all_records, read_json, read_recent_traces, render_contract,
 };
+use crate::harness::records::{wrap, wrap_list, wrap_or_null};
 use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
 use crate::harness::{ensure_harness, reports, ToolError};
 use crate::json::to_pretty_file;
 use crate::sanitize::{js_string, safe_file_id};
 use crate::store::Store;
+use crate::tools::knowledge::recent_knowledge;
 use serde_json::{json, Map, Value};
 
 /// Largest and default `resources/list` page.
@@ -98,6 +101,22 @@ const STATIC_RESOURCES: &[StaticResource] = &[
         description: "The PASS/FLAG/BLOCK audit of the active contract's evidence, as Markdown.",
         json: false,
         priority: 1.0,
+    },
+    StaticResource {
+        uri: "harness://knowledge/index",
+        name: "knowledge-index",
+        title: "Harness Knowledge Index",
+        description: "The knowledge index: one entry per item, with untrusted text wrapped.",
+        json: true,
+        priority: 0.95,
+    },
+    StaticResource {
+        uri: "harness://knowledge/recent",
+        name: "recent-knowledge",
+        title: "Recent Harness Knowledge",
+        description: "The most recently recorded knowledge items, newest first.",
+        json: true,
+        priority: 0.9,
     },
     StaticResource {
         uri: "harness://evals/cases",
@@ -187,6 +206,13 @@ const RECORD_FAMILIES: &[RecordFamily] = &[
         priority: 0.95,
     },
     RecordFamily {
+        kind: "knowledge/item",
+        name_prefix: "knowledge-",
+        title_prefix: "Harness Knowledge ",
+        noun: "knowledge item",
+        priority: 0.9,
+    },
+    RecordFamily {
         kind: "eval-case",
         name_prefix: "eval-case-",
         title_prefix: "Harness Eval Case ",
@@ -246,6 +272,7 @@ fn mime(json: bool) -> &'static str {
 fn record_ids(store: &Store, kind: &str) -> Result<Vec<String>, ResourceError> {
     let dir = match (kind, eval_kind(kind)) {
         ("contract", _) => "contracts",
+        ("knowledge/item", _) => return Ok(knowledge_ids(store)?),
         (_, Some(eval)) => eval.dir(),
         _ => return Ok(Vec::new()),
     };
@@ -562,12 +589,67 @@ pub fn read(
             )?;
             Ok(contents(&uri, "text/markdown", text))
         }
+        ("knowledge", "index") => Ok(json_contents(
+            &uri,
+            &json!({"projectPath": project_path, "index": knowledge_index_view(store)?}),
+        )),
+        ("knowledge", "recent") => {
+            let limit = numeric_param(params, "max_results", 8);
+            Ok(json_contents(&uri, &recent_knowledge(store, limit)?))
+        }
+        ("knowledge", path) if path.starts_with("item/") => {
+            let id = &path["item/".len()..];
+            let item = load_item(store, id)?.ok_or_else(|| {
+                ResourceError::NotFound(format!("Harness knowledge item not found: {id}"))
+            })?;
+            Ok(contents(
+                &uri,
+                "text/markdown",
+                render_knowledge_item(&item),
+            ))
+        }
         ("security", "posture") => Ok(json_contents(&uri, &posture_document(posture))),
         (kind, id) => match eval_kind(kind) {
             Some(eval) => eval_record(store, eval, id, &uri),
             None => Err(unknown()),
         },
     }
+}
+
+/// Ids of the indexed knowledge items, oldest first.
+fn knowledge_ids(store: &Store) -> Result<Vec<String>, ToolError> {
+    let index = read_index(store)?;
+    Ok(index["items"]
+        .as_array()
+        .map(|items| items.iter().map(|entry| js_string(&entry["id"])).collect())
+        .unwrap_or_default())
+}
+
+/// `harness://knowledge/index`: each entry reduced to its listing fields, text wrapped.
+fn knowledge_index_view(store: &Store) -> Result<Value, ToolError> {
+    let index = read_index(store)?;
+    let items: Vec<Value> = index["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|entry| {
+                    json!({
+                        "id": entry.get("id"),
+                        "ts": entry.get("ts"),
+                        "kind": entry.get("kind"),
+                        "title": wrap(entry.get("title"), "knowledge.title"),
+                        "summary": wrap_or_null(entry.get("summary"), "knowledge.summary"),
+                        "tags": wrap_list(entry.get("tags"), "knowledge.tags"),
+                        "confidence": entry.get("confidence")
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(
+        json!({"version": index.get("version"), "updatedAt": index.get("updatedAt"), "items": items}),
+    )
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod contracts;
 mod evals;
 mod governance;
+pub mod knowledge;
 mod reports;
 mod traces;
 mod workspace;
@@ -62,6 +63,12 @@ fn handler_for(name: &str) -> Option<Handler> {
         "harness_export_governance_report" => governance::export_report,
         "harness_export_observability_report" => reports::observability_report,
         "harness_export_nl_harness" => reports::nl_harness,
+        "harness_record_knowledge" => knowledge::record_knowledge,
+        "harness_record_research" => knowledge::record_research,
+        "harness_record_lesson" => knowledge::record_lesson,
+        "harness_query_knowledge" => knowledge::query_knowledge,
+        "harness_list_knowledge" => knowledge::list_knowledge,
+        "harness_rebuild_knowledge_index" => knowledge::rebuild_knowledge_index,
         _ => return None,
     })
 }
