@@ -11,6 +11,7 @@ pub mod clock;
 pub mod confine;
 pub mod harness;
 pub mod json;
+pub mod knowledge;
 pub mod prompts;
 pub mod protocol;
 pub mod resources;

@@ -3,8 +3,13 @@
 //! never touches the filesystem another way.
 
 mod args;
+pub mod evals;
+pub mod governance;
+pub mod injection;
+pub mod knowledge;
 pub mod policy;
 pub mod records;
+pub mod reports;
 pub mod state;
 
 pub use args::{truthy, Args};

@@ -9,6 +9,6 @@ mod number;
 mod read;
 mod write;
 
-pub use number::js_number;
+pub use number::{js_number, number_value, rounded_number, to_fixed};
 pub use read::{parse_lenient, parse_message, ParseError, MAX_JSON_DEPTH};
 pub use write::{to_compact, to_pretty, to_pretty_file};

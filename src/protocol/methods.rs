@@ -88,7 +88,7 @@ pub fn dispatch(server: &Server, method: &str, params: Option<&Value>) -> Result
         "resources/read" => {
             let params = params_object(params)?;
             check_resource_project(server, &params)?;
-            resources::read(&server.store, &params).map_err(resource_error)
+            resources::read(&server.store, &server.posture, &params).map_err(resource_error)
         }
         "prompts/list" => Ok(prompts::list()),
         "prompts/get" => {

@@ -1,19 +1,26 @@
 //! The `harness://` resources: the static list, one entry per stored record, the URI
-//! templates, pagination, and reading. Reads that only observe never create the workspace.
+//! templates, pagination, and reading. Reads that only observe stored records never create the
+//! workspace; the governance, spec and observability views bootstrap it first, as the tools
+//! they share their code with do.
 
 mod uri;
 
 pub use uri::{parse as parse_uri, percent_encode, HarnessUri};
 
+use crate::harness::evals::{self, Kind};
+use crate::harness::governance::{self, AuditRequest};
+use crate::harness::knowledge::{load_item, read_index, render_knowledge_item};
 use crate::harness::records::{
     agent_safe_gate, agent_safe_trace, contract_summary, load_record, names_with_suffix,
     read_all_records, read_json, read_recent_traces, render_contract,
 };
+use crate::harness::records::{wrap, wrap_list, wrap_or_null};
 use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
-use crate::harness::ToolError;
+use crate::harness::{ensure_harness, reports, ToolError};
 use crate::json::to_pretty_file;
 use crate::sanitize::{js_string, safe_file_id};
 use crate::store::Store;
+use crate::tools::knowledge::recent_knowledge;
 use serde_json::{json, Map, Value};
 
 /// Largest and default `resources/list` page.
@@ -79,7 +86,107 @@ const STATIC_RESOURCES: &[StaticResource] = &[
         json: true,
         priority: 0.8,
     },
+    StaticResource {
+        uri: "harness://governance/policy",
+        name: "governance-policy",
+        title: "Harness Governance Policy",
+        description: "The project's governance policy: write roots, forbidden paths, required verification, trace and gate requirements, side-effect permissions and sub-agent rules.",
+        json: true,
+        priority: 0.95,
+    },
+    StaticResource {
+        uri: "harness://governance/report",
+        name: "governance-report",
+        title: "Harness Governance Report",
+        description: "The PASS/FLAG/BLOCK audit of the active contract's evidence, as Markdown.",
+        json: false,
+        priority: 1.0,
+    },
+    StaticResource {
+        uri: "harness://knowledge/index",
+        name: "knowledge-index",
+        title: "Harness Knowledge Index",
+        description: "The knowledge index: one entry per item, with untrusted text wrapped.",
+        json: true,
+        priority: 0.95,
+    },
+    StaticResource {
+        uri: "harness://knowledge/recent",
+        name: "recent-knowledge",
+        title: "Recent Harness Knowledge",
+        description: "The most recently recorded knowledge items, newest first.",
+        json: true,
+        priority: 0.9,
+    },
+    StaticResource {
+        uri: "harness://evals/cases",
+        name: "eval-cases",
+        title: "Harness Eval Cases",
+        description: "Every stored eval case, for comparing profiles and tracking regressions and holdout behaviour.",
+        json: true,
+        priority: 0.9,
+    },
+    StaticResource {
+        uri: "harness://evals/runs",
+        name: "eval-runs",
+        title: "Harness Eval Runs",
+        description: "Every stored eval run with its verdict, score, model and cost metrics.",
+        json: true,
+        priority: 0.9,
+    },
+    StaticResource {
+        uri: "harness://harness-profiles",
+        name: "harness-profiles",
+        title: "Harness Profiles",
+        description: "Every stored harness profile (minimal, standard, verifier-heavy, custom …).",
+        json: true,
+        priority: 0.9,
+    },
+    StaticResource {
+        uri: "harness://harness-proposals",
+        name: "harness-proposals",
+        title: "Harness Proposals",
+        description: "Every proposed harness change, recorded as a hypothesis before promotion.",
+        json: true,
+        priority: 0.9,
+    },
+    StaticResource {
+        uri: "harness://promotion-decisions",
+        name: "promotion-decisions",
+        title: "Harness Promotion Decisions",
+        description: "Every promote/reject/hold decision with its holdout, regression and risk evidence.",
+        json: true,
+        priority: 0.9,
+    },
+    StaticResource {
+        uri: "harness://harness/spec",
+        name: "natural-language-harness-spec",
+        title: "Natural-Language Harness Spec",
+        description: "The harness operating loop in plain language (roles, stages, tools, state, failure modes, stop rules) with a snapshot of this project.",
+        json: false,
+        priority: 1.0,
+    },
+    StaticResource {
+        uri: "harness://observability/report",
+        name: "observability-report",
+        title: "Harness Observability Report",
+        description: "Trace-level view of the active contract, eval posture, memory, governance, safety and blind spots.",
+        json: false,
+        priority: 1.0,
+    },
+    // An addition of this implementation (not in the original's list).
+    StaticResource {
+        uri: POSTURE_URI,
+        name: "security-posture",
+        title: "Harness Security Posture",
+        description: "Server version, the limits in force and the kernel confinement actually applied to this process.",
+        json: true,
+        priority: 0.5,
+    },
 ];
+
+/// The security posture resource (an addition of this implementation).
+pub const POSTURE_URI: &str = "harness://security/posture";
 
 /// One family of per-record resources: `harness://<kind>/<id>`.
 struct RecordFamily {
@@ -90,13 +197,69 @@ struct RecordFamily {
     priority: f64,
 }
 
-const RECORD_FAMILIES: &[RecordFamily] = &[RecordFamily {
-    kind: "contract",
-    name_prefix: "contract-",
-    title_prefix: "Harness Contract ",
-    noun: "contract",
-    priority: 0.95,
-}];
+const RECORD_FAMILIES: &[RecordFamily] = &[
+    RecordFamily {
+        kind: "contract",
+        name_prefix: "contract-",
+        title_prefix: "Harness Contract ",
+        noun: "contract",
+        priority: 0.95,
+    },
+    RecordFamily {
+        kind: "knowledge/item",
+        name_prefix: "knowledge-",
+        title_prefix: "Harness Knowledge ",
+        noun: "knowledge item",
+        priority: 0.9,
+    },
+    RecordFamily {
+        kind: "eval-case",
+        name_prefix: "eval-case-",
+        title_prefix: "Harness Eval Case ",
+        noun: "eval case",
+        priority: 0.9,
+    },
+    RecordFamily {
+        kind: "eval-run",
+        name_prefix: "eval-run-",
+        title_prefix: "Harness Eval Run ",
+        noun: "eval run",
+        priority: 0.9,
+    },
+    RecordFamily {
+        kind: "harness-profile",
+        name_prefix: "harness-profile-",
+        title_prefix: "Harness Profile ",
+        noun: "harness profile",
+        priority: 0.9,
+    },
+    RecordFamily {
+        kind: "harness-proposal",
+        name_prefix: "harness-proposal-",
+        title_prefix: "Harness Proposal ",
+        noun: "harness proposal",
+        priority: 0.9,
+    },
+    RecordFamily {
+        kind: "promotion-decision",
+        name_prefix: "promotion-decision-",
+        title_prefix: "Harness Promotion Decision ",
+        noun: "promotion decision",
+        priority: 0.9,
+    },
+];
+
+/// The eval-record kind behind a per-record resource kind.
+fn eval_kind(kind: &str) -> Option<Kind> {
+    Some(match kind {
+        "eval-case" => Kind::EvalCase,
+        "eval-run" => Kind::EvalRun,
+        "harness-profile" => Kind::Profile,
+        "harness-proposal" => Kind::Proposal,
+        "promotion-decision" => Kind::Decision,
+        _ => return None,
+    })
+}
 
 fn mime(json: bool) -> &'static str {
     if json {
@@ -107,8 +270,10 @@ fn mime(json: bool) -> &'static str {
 }
 
 fn record_ids(store: &Store, kind: &str) -> Result<Vec<String>, ResourceError> {
-    let dir = match kind {
-        "contract" => "contracts",
+    let dir = match (kind, eval_kind(kind)) {
+        ("contract", _) => "contracts",
+        ("knowledge/item", _) => return Ok(knowledge_ids(store)?),
+        (_, Some(eval)) => eval.dir(),
         _ => return Ok(Vec::new()),
     };
     Ok(names_with_suffix(store, dir, ".json")?
@@ -260,8 +425,61 @@ fn numeric_param(params: &Map<String, Value>, key: &str, default: usize) -> usiz
         .unwrap_or(default)
 }
 
-/// `resources/read`.
-pub fn read(store: &Store, params: &Map<String, Value>) -> Result<Value, ResourceError> {
+/// The security posture: version, pinned project (redacted), limits and confinement.
+fn posture_document(posture: &Value) -> Value {
+    json!({
+        "server": {"name": "codex-harness-mcp", "version": env!("CARGO_PKG_VERSION")},
+        "project": "<project>",
+        "limits": {
+            "maxLineBytes": crate::transport::MAX_LINE_BYTES,
+            "maxJsonDepth": crate::json::MAX_JSON_DEPTH,
+            "maxSchemaDepth": crate::schema::MAX_SCHEMA_DEPTH,
+            "maxTextLength": crate::sanitize::MAX_TEXT_LENGTH,
+            "maxListItems": crate::sanitize::MAX_LIST_ITEMS,
+            "maxListItemLength": crate::sanitize::MAX_LIST_ITEM_LENGTH,
+            "maxFileBytes": crate::store::MAX_FILE_BYTES,
+            "lockTimeoutMs": crate::store::LOCK_TIMEOUT_MS,
+            "maxStateEvents": crate::harness::state::MAX_STATE_EVENTS,
+            "maxResourcePageSize": MAX_PAGE_SIZE
+        },
+        "confinement": posture
+    })
+}
+
+/// Reads a stored eval record as Markdown, or the original's not-found message.
+fn eval_record(store: &Store, kind: Kind, id: &str, uri: &str) -> Result<Value, ResourceError> {
+    let record = evals::load(store, kind, id)?.ok_or_else(|| {
+        let noun = match kind {
+            Kind::EvalCase => "Harness eval case",
+            Kind::EvalRun => "Harness eval run",
+            Kind::Profile => "Harness profile",
+            Kind::Proposal => "Harness proposal",
+            Kind::Decision => "Promotion decision",
+        };
+        ResourceError::NotFound(format!("{noun} not found: {id}"))
+    })?;
+    Ok(contents(uri, "text/markdown", evals::render(kind, &record)))
+}
+
+/// Every record of `kind`, agent-safe, under `key`.
+fn eval_list(store: &Store, kind: Kind, key: &str, uri: &str) -> Result<Value, ResourceError> {
+    let records: Vec<Value> = evals::read_all(store, kind)?
+        .iter()
+        .map(|r| evals::agent_safe(kind, r))
+        .collect();
+    let project_path = store.project_path().to_string_lossy().into_owned();
+    let mut out = Map::new();
+    out.insert("projectPath".into(), json!(project_path));
+    out.insert(key.into(), Value::Array(records));
+    Ok(json_contents(uri, &Value::Object(out)))
+}
+
+/// `resources/read`. `posture` is the confinement posture reported by the security resource.
+pub fn read(
+    store: &Store,
+    posture: &Value,
+    params: &Map<String, Value>,
+) -> Result<Value, ResourceError> {
     let uri = match params.get("uri") {
         Some(Value::String(uri)) => uri.clone(),
         other => {
@@ -326,8 +544,112 @@ pub fn read(store: &Store, params: &Map<String, Value>) -> Result<Value, Resourc
                 &json!({"projectPath": project_path, "recentGates": gates}),
             ))
         }
-        _ => Err(unknown()),
+        ("governance", "policy") => {
+            ensure_harness(store, None, false)?;
+            let policy = governance::read_policy(store)?;
+            Ok(json_contents(
+                &uri,
+                &json!({"projectPath": project_path, "policy": policy}),
+            ))
+        }
+        ("governance", "report") => {
+            ensure_harness(store, None, false)?;
+            let request = AuditRequest {
+                contract_id: params
+                    .get("contract_id")
+                    .filter(|v| crate::harness::truthy(v))
+                    .map(js_string),
+                max_traces: numeric_param(params, "max_traces", 20),
+                max_gates: numeric_param(params, "max_gates", 12),
+            };
+            let audit = governance::audit(store, &request)?;
+            Ok(contents(
+                &uri,
+                "text/markdown",
+                governance::render_report(&audit),
+            ))
+        }
+        ("evals", "cases") => eval_list(store, Kind::EvalCase, "cases", &uri),
+        ("evals", "runs") => eval_list(store, Kind::EvalRun, "runs", &uri),
+        ("harness-profiles", _) => eval_list(store, Kind::Profile, "profiles", &uri),
+        ("harness-proposals", _) => eval_list(store, Kind::Proposal, "proposals", &uri),
+        ("promotion-decisions", _) => eval_list(store, Kind::Decision, "decisions", &uri),
+        ("harness", "spec") => {
+            ensure_harness(store, None, false)?;
+            let text = reports::spec_text(store, numeric_param(params, "max_traces", 5))?;
+            Ok(contents(&uri, "text/markdown", text))
+        }
+        ("observability", "report") => {
+            ensure_harness(store, None, false)?;
+            let text = reports::observability_text(
+                store,
+                None,
+                numeric_param(params, "max_traces", 10),
+                numeric_param(params, "max_knowledge", 8),
+            )?;
+            Ok(contents(&uri, "text/markdown", text))
+        }
+        ("knowledge", "index") => Ok(json_contents(
+            &uri,
+            &json!({"projectPath": project_path, "index": knowledge_index_view(store)?}),
+        )),
+        ("knowledge", "recent") => {
+            let limit = numeric_param(params, "max_results", 8);
+            Ok(json_contents(&uri, &recent_knowledge(store, limit)?))
+        }
+        ("knowledge", path) if path.starts_with("item/") => {
+            let id = &path["item/".len()..];
+            let item = load_item(store, id)?.ok_or_else(|| {
+                ResourceError::NotFound(format!("Harness knowledge item not found: {id}"))
+            })?;
+            Ok(contents(
+                &uri,
+                "text/markdown",
+                render_knowledge_item(&item),
+            ))
+        }
+        ("security", "posture") => Ok(json_contents(&uri, &posture_document(posture))),
+        (kind, id) => match eval_kind(kind) {
+            Some(eval) => eval_record(store, eval, id, &uri),
+            None => Err(unknown()),
+        },
     }
+}
+
+/// Ids of the indexed knowledge items, oldest first.
+fn knowledge_ids(store: &Store) -> Result<Vec<String>, ToolError> {
+    let index = read_index(store)?;
+    Ok(index["items"]
+        .as_array()
+        .map(|items| items.iter().map(|entry| js_string(&entry["id"])).collect())
+        .unwrap_or_default())
+}
+
+/// `harness://knowledge/index`: each entry reduced to its listing fields, text wrapped.
+fn knowledge_index_view(store: &Store) -> Result<Value, ToolError> {
+    let index = read_index(store)?;
+    let items: Vec<Value> = index["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|entry| {
+                    json!({
+                        "id": entry.get("id"),
+                        "ts": entry.get("ts"),
+                        "kind": entry.get("kind"),
+                        "title": wrap(entry.get("title"), "knowledge.title"),
+                        "summary": wrap_or_null(entry.get("summary"), "knowledge.summary"),
+                        "tags": wrap_list(entry.get("tags"), "knowledge.tags"),
+                        "confidence": entry.get("confidence")
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(
+        json!({"version": index.get("version"), "updatedAt": index.get("updatedAt"), "items": items}),
+    )
 }
 
 #[cfg(test)]

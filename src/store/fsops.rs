@@ -118,6 +118,18 @@ impl Store {
         }
     }
 
+    /// Size of `rel` in bytes, without following symlinks; `None` if absent.
+    pub fn size(&self, rel: &str) -> Result<Option<u64>, StoreError> {
+        check_relative(rel)?;
+        let (parent, name) = split_parent(rel);
+        let dir = open_dir(self.root.as_fd(), parent)?;
+        match fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => Ok(Some(stat.st_size as u64)),
+            Err(Errno::NOENT) => Ok(None),
+            Err(errno) => Err(StoreError::from_errno("stat", rel, errno)),
+        }
+    }
+
     /// Creates `rel` and any missing parents, one component at a time beneath the root.
     pub fn create_dir_all(&self, rel: &str) -> Result<(), StoreError> {
         check_relative(rel)?;

@@ -4,6 +4,10 @@
 //! bootstrap every tool starts with.
 
 mod contracts;
+mod evals;
+mod governance;
+pub mod knowledge;
+mod reports;
 mod traces;
 mod workspace;
 
@@ -45,6 +49,26 @@ fn handler_for(name: &str) -> Option<Handler> {
         "harness_eval_gate" => contracts::eval_gate,
         "harness_record_trace" => traces::record_trace,
         "harness_record_verification" => traces::record_verification,
+        "harness_record_harness_profile" => evals::record_harness_profile,
+        "harness_list_harness_profiles" => evals::list_harness_profiles,
+        "harness_record_eval_case" => evals::record_eval_case,
+        "harness_record_eval_run" => evals::record_eval_run,
+        "harness_compare_eval_runs" => evals::compare_eval_runs,
+        "harness_record_harness_proposal" => evals::record_harness_proposal,
+        "harness_list_harness_proposals" => evals::list_harness_proposals,
+        "harness_record_promotion_decision" => evals::record_promotion_decision,
+        "harness_list_promotion_decisions" => evals::list_promotion_decisions,
+        "harness_write_governance_policy" => governance::write_policy,
+        "harness_audit_governance" => governance::audit,
+        "harness_export_governance_report" => governance::export_report,
+        "harness_export_observability_report" => reports::observability_report,
+        "harness_export_nl_harness" => reports::nl_harness,
+        "harness_record_knowledge" => knowledge::record_knowledge,
+        "harness_record_research" => knowledge::record_research,
+        "harness_record_lesson" => knowledge::record_lesson,
+        "harness_query_knowledge" => knowledge::query_knowledge,
+        "harness_list_knowledge" => knowledge::list_knowledge,
+        "harness_rebuild_knowledge_index" => knowledge::rebuild_knowledge_index,
         _ => return None,
     })
 }

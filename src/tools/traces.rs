@@ -3,6 +3,7 @@
 use super::workspace::project_path;
 use super::ToolOutput;
 use crate::clock::{now_iso, today};
+use crate::harness::injection::annotate;
 use crate::harness::records::agent_safe_trace;
 use crate::harness::state::{bump, mutate_state, push_event};
 use crate::harness::{Args, ToolError};
@@ -30,6 +31,24 @@ fn append_trace(store: &Store, entry: &Value) -> Result<(), ToolError> {
     Ok(())
 }
 
+/// The entry with its injection risk tier, scanned over the text at each JSON `pointer`.
+fn scanned(mut entry: Value, pointers: &[&str]) -> Value {
+    let texts: Vec<String> = pointers
+        .iter()
+        .map(|p| {
+            entry
+                .pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    if let Value::Object(map) = &mut entry {
+        annotate(map, &texts.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    entry
+}
+
 fn new_trace_id() -> Result<String, ToolError> {
     let hex =
         random_hex(4).map_err(|error| ToolError::new(format!("random source failed: {error}")))?;
@@ -48,6 +67,7 @@ pub fn record_trace(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolErr
             "evidencePaths": args.list("evidence_paths", 500),
             "followUp": args.nullable("follow_up", 1000)
         });
+        let entry = scanned(entry, &["/summary", "/raw"]);
         append_trace(store, &entry)?;
         bump(state, "traces");
         push_event(
@@ -96,6 +116,7 @@ pub fn record_verification(store: &Store, args: Args<'_>) -> Result<ToolOutput, 
                 "finishedAt": args.nullable("finished_at", 80)
             }
         });
+        let entry = scanned(entry, &["/summary", "/raw", "/verification/commandOrCheck"]);
         append_trace(store, &entry)?;
         bump(state, "traces");
         bump(state, "verifications");

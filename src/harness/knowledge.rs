@@ -1,0 +1,431 @@
+//! Knowledge items: building a record from tool arguments, where its files go, its agent-safe
+//! projection and Markdown companion, listing, and retrieval. The index and its journal are in
+//! [`index`]; tokenizing and ranking are pure functions in [`crate::knowledge`].
+//!
+//! Retrieval reads the index (journal folded in) and scores every entry from the statistics it
+//! stores, then opens only the item files of the results it returns. It must never write an
+//! item file, and never take the state lock while holding the index lock.
+
+pub mod index;
+
+use super::records::{
+    bullet_list, load_record, strings, wrap, wrap_list, wrap_or_null, UNTRUSTED_NOTICE,
+};
+use super::{truthy, Args, ToolError};
+use crate::clock::{now_iso, today};
+use crate::json::to_pretty_file;
+use crate::knowledge::{analyze, tokenize, Bm25Params, Ranker};
+use crate::sanitize::{
+    js_string, random_hex, sanitize_list, sanitize_nullable, sanitize_text, slugify,
+    untrusted_block, utf16_slice, MAX_TEXT_LENGTH,
+};
+use crate::store::Store;
+use serde_json::{json, Map, Value};
+
+pub use index::{read_index, INDEX_FILE, ITEMS_DIR, JOURNAL_FILE};
+
+/// The kinds an item may have; anything else is stored as `knowledge`.
+pub const KINDS: [&str; 7] = [
+    "knowledge",
+    "research",
+    "implementation_lesson",
+    "decision",
+    "source",
+    "pattern",
+    "project_note",
+];
+/// The confidence levels; anything else is stored as `unknown`.
+pub const CONFIDENCES: [&str; 4] = ["low", "medium", "high", "unknown"];
+
+/// Query results: default and largest count.
+pub const DEFAULT_MAX_RESULTS: i64 = 5;
+pub const MAX_MAX_RESULTS: i64 = 20;
+
+/// Weight of a query term's abbreviation/expansion relative to the term itself.
+const EXPANSION_WEIGHT: f64 = 0.5;
+/// Common software abbreviations and their long forms, matched after stemming. A query term
+/// also searches its counterpart at [`EXPANSION_WEIGHT`].
+const ABBREVIATIONS: [(&str, &str); 12] = [
+    ("db", "database"),
+    ("auth", "authentication"),
+    ("config", "configuration"),
+    ("env", "environment"),
+    ("repo", "repository"),
+    ("deps", "dependency"),
+    ("dep", "dependency"),
+    ("perf", "performance"),
+    ("k8s", "kubernetes"),
+    ("msg", "message"),
+    ("err", "error"),
+    ("tz", "timezone"),
+];
+
+fn random(bytes: usize) -> Result<String, ToolError> {
+    random_hex(bytes).map_err(|error| ToolError::new(format!("random source failed: {error}")))
+}
+
+fn one_of(value: Option<String>, allowed: &[&str], fallback: &str) -> String {
+    match value {
+        Some(v) if allowed.contains(&v.as_str()) => v,
+        _ => fallback.to_string(),
+    }
+}
+
+/// Builds a knowledge item from tool arguments (the original's `buildKnowledgeItem`).
+pub fn build_item(args: Args<'_>, state: &Map<String, Value>) -> Result<Value, ToolError> {
+    let title = args.sanitized("title", 240);
+    if title.is_empty() {
+        return Err(ToolError::new("title is required."));
+    }
+    let content = args.sanitized("content", MAX_TEXT_LENGTH);
+    if content.is_empty()
+        && args.truthy("summary").is_none()
+        && args.value("key_findings").is_none()
+    {
+        return Err(ToolError::new(
+            "content, summary, or key_findings is required.",
+        ));
+    }
+    let kind = one_of(
+        args.text("kind").map(|k| sanitize_text(&k, 80)),
+        &KINDS,
+        "knowledge",
+    );
+    let confidence = one_of(
+        args.text("confidence").map(|c| sanitize_text(&c, 40)),
+        &CONFIDENCES,
+        "unknown",
+    );
+    let contract = args
+        .truthy("contract_id")
+        .or_else(|| state.get("activeContractId").filter(|v| truthy(v)));
+    Ok(json!({
+        "id": format!("knowledge-{}-{}-{}", today(), slugify(&title), random(6)?),
+        "ts": now_iso(),
+        "kind": kind,
+        "contractId": sanitize_nullable(contract, 120),
+        "title": title,
+        "summary": args.nullable("summary", 1000),
+        "content": content,
+        "tags": args.list("tags", 80),
+        "keyFindings": args.list("key_findings", 1000),
+        "filesChanged": args.list("files_changed", 500),
+        "evidence": sanitize_list(args.value("evidence"), 500),
+        "confidence": confidence,
+        "source": {
+            "type": args.nullable("source_type", 80),
+            "url": args.nullable("source_url", 500),
+            "path": args.nullable("source_path", 500)
+        }
+    }))
+}
+
+/// Where an item's Markdown companion goes: research and lessons have their own folders.
+pub fn markdown_path(item: &Value) -> String {
+    let folder = match item.get("kind").and_then(Value::as_str) {
+        Some("research") => "research",
+        Some("implementation_lesson") => "lessons",
+        _ => "items",
+    };
+    format!("knowledge/{folder}/{}.md", js_string(&item["id"]))
+}
+
+/// Writes an item's JSON and Markdown and records it in the index. The caller holds the
+/// state lock (the index lock is taken inside it).
+pub fn store_item(store: &Store, item: &Value) -> Result<(), ToolError> {
+    let id = js_string(&item["id"]);
+    store.write_atomic(
+        &format!("{ITEMS_DIR}/{id}.json"),
+        to_pretty_file(item).as_bytes(),
+    )?;
+    store.write_atomic(&markdown_path(item), render_knowledge_item(item).as_bytes())?;
+    index::upsert(store, item)
+}
+
+/// A stored item by id; `None` if the id is unsafe or the file is missing.
+pub fn load_item(store: &Store, id: &str) -> Result<Option<Value>, ToolError> {
+    load_record(store, ITEMS_DIR, id)
+}
+
+/// `agentSafeKnowledgeItem`: every piece of stored text wrapped as untrusted data.
+pub fn agent_safe_knowledge_item(item: &Value) -> Value {
+    let field = |key: &str| item.get(key);
+    let source = |key: &str| item.get("source").and_then(|s| s.get(key));
+    json!({
+        "id": field("id"),
+        "ts": field("ts"),
+        "kind": field("kind"),
+        "contractId": field("contractId"),
+        "confidence": field("confidence"),
+        "title": wrap(field("title"), "knowledge.title"),
+        "summary": wrap_or_null(field("summary"), "knowledge.summary"),
+        "content": wrap_or_null(field("content"), "knowledge.content"),
+        "tags": wrap_list(field("tags"), "knowledge.tags"),
+        "keyFindings": wrap_list(field("keyFindings"), "knowledge.keyFindings"),
+        "filesChanged": wrap_list(field("filesChanged"), "knowledge.filesChanged"),
+        "evidence": wrap_list(field("evidence"), "knowledge.evidence"),
+        "source": {
+            "type": source("type").filter(|v| truthy(v)).cloned().unwrap_or(Value::Null),
+            "url": wrap_or_null(source("url"), "knowledge.source.url"),
+            "path": wrap_or_null(source("path"), "knowledge.source.path")
+        }
+    })
+}
+
+fn block(value: Option<&Value>, label: &str) -> String {
+    let text = value.filter(|v| !v.is_null()).map(js_string);
+    untrusted_block(text.as_deref(), label)
+}
+
+/// The item's Markdown companion (also `harness://knowledge/item/{id}`).
+pub fn render_knowledge_item(item: &Value) -> String {
+    let field = |key: &str| item.get(key);
+    let present = |key: &str| field(key).is_some_and(truthy);
+    let source = |key: &str| {
+        item.get("source")
+            .and_then(|s| s.get(key))
+            .filter(|v| truthy(v))
+    };
+    let mut lines = vec![
+        "# Harness Knowledge Item".to_string(),
+        String::new(),
+        format!(
+            "Knowledge ID: `{}`",
+            field("id").map(js_string).unwrap_or_default()
+        ),
+        format!(
+            "Kind: `{}`",
+            field("kind").map(js_string).unwrap_or_default()
+        ),
+        format!(
+            "Confidence: `{}`",
+            field("confidence").map(js_string).unwrap_or_default()
+        ),
+        format!(
+            "Timestamp: {}",
+            field("ts").map(js_string).unwrap_or_default()
+        ),
+        String::new(),
+        format!("{UNTRUSTED_NOTICE} This includes text taken from the sources it cites."),
+        String::new(),
+        "## Title".into(),
+        String::new(),
+        block(field("title"), "knowledge.title"),
+    ];
+    if present("summary") {
+        lines.extend([
+            "".into(),
+            "## Summary".into(),
+            "".into(),
+            block(field("summary"), "knowledge.summary"),
+        ]);
+    }
+    if source("url").is_some() || source("path").is_some() {
+        lines.extend(["".into(), "## Source".into(), "".into()]);
+        if let Some(url) = source("url") {
+            lines.push(block(Some(url), "knowledge.source.url"));
+        }
+        if let Some(path) = source("path") {
+            lines.push(block(Some(path), "knowledge.source.path"));
+        }
+    }
+    for (key, heading) in [
+        ("tags", "Tags"),
+        ("keyFindings", "Key Findings"),
+        ("filesChanged", "Files Changed"),
+        ("evidence", "Evidence"),
+    ] {
+        let items = strings(field(key));
+        if !items.is_empty() {
+            lines.extend([
+                String::new(),
+                format!("## {heading}"),
+                String::new(),
+                bullet_list(&items, &format!("knowledge.{key}")),
+            ]);
+        }
+    }
+    if present("content") {
+        lines.extend([
+            "".into(),
+            "## Content".into(),
+            "".into(),
+            block(field("content"), "knowledge.content"),
+        ]);
+    }
+    format!("{}\n", lines.join("\n"))
+}
+
+fn index_items(index: &Value) -> Vec<Value> {
+    index
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn ts_of(value: &Value) -> String {
+    value.get("ts").map(js_string).unwrap_or_default()
+}
+
+/// The newest `limit` items, agent-safe, newest first (as `harness_list_knowledge`): entries
+/// come from the index (no rebuild when it is empty), items whose file is gone are skipped.
+pub fn list_recent_knowledge(store: &Store, limit: usize) -> Result<Vec<Value>, ToolError> {
+    let mut entries = index_items(&read_index(store)?);
+    entries.sort_by_key(|entry| std::cmp::Reverse(ts_of(entry)));
+    let mut items = Vec::new();
+    for entry in entries.iter().take(limit) {
+        if let Some(item) = load_item(store, &js_string(&entry["id"]))? {
+            items.push(agent_safe_knowledge_item(&item));
+        }
+    }
+    Ok(items)
+}
+
+/// One query result, before projection.
+pub struct Hit {
+    pub score: f64,
+    pub item: Value,
+    pub snippet: String,
+}
+
+/// The original's snippet: up to 520 units around the first query token found in the text.
+fn snippet(item: &Value, tokens: &[String]) -> String {
+    let text_of = |key: &str| item.get(key).filter(|v| truthy(v)).map(js_string);
+    let source = text_of("content")
+        .or_else(|| text_of("summary"))
+        .or_else(|| item.get("title").map(js_string))
+        .unwrap_or_default();
+    let text = sanitize_text(&source, 4000);
+    if text.is_empty() {
+        return item.get("title").map(js_string).unwrap_or_default();
+    }
+    let lower = text.to_lowercase();
+    let Some(offset) = tokens.iter().find_map(|token| lower.find(token.as_str())) else {
+        return utf16_slice(&text, 0, 500).to_string();
+    };
+    let start = crate::sanitize::utf16_len(&lower[..offset]).saturating_sub(180);
+    utf16_slice(&text, start, 520).to_string()
+}
+
+/// The query's weighted ranking terms: each analysed term once per occurrence, and its
+/// abbreviation counterpart at a lower weight.
+fn query_terms(query: &str) -> Vec<(String, f64)> {
+    let mut weights: Vec<(String, f64)> = Vec::new();
+    let mut add = |term: String, weight: f64| match weights.iter_mut().find(|(t, _)| *t == term) {
+        Some((_, w)) => *w += weight,
+        None => weights.push((term, weight)),
+    };
+    for term in analyze(query, 200) {
+        for (short, long) in ABBREVIATIONS {
+            let (short, long) = (analyze(short, 1), analyze(long, 1));
+            if short.contains(&term) {
+                long.into_iter().for_each(|t| add(t, EXPANSION_WEIGHT));
+            } else if long.contains(&term) {
+                short.into_iter().for_each(|t| add(t, EXPANSION_WEIGHT));
+            }
+        }
+        add(term, 1.0);
+    }
+    weights
+}
+
+fn rounded(score: f64) -> f64 {
+    (score * 10_000.0).round() / 10_000.0
+}
+
+/// Ranks the index for `query` and loads the best `max_results` items. `query` is already
+/// sanitised; `tags` filters entries (any tag matches, case-insensitively). An empty index is
+/// rebuilt from the item files first; a non-empty journal is compacted.
+pub fn query(
+    store: &Store,
+    query: &str,
+    tags: &[String],
+    max_results: usize,
+) -> Result<Vec<Hit>, ToolError> {
+    let tokens = tokenize(query);
+    let mut index = index::compact(store)?;
+    if index_items(&index).is_empty() {
+        index = index::rebuild(store)?;
+    }
+    let filter: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+    let entries: Vec<Value> = index_items(&index)
+        .into_iter()
+        .filter(|entry| {
+            filter.is_empty()
+                || strings(entry.get("tags"))
+                    .iter()
+                    .any(|tag| filter.contains(&tag.to_lowercase()))
+        })
+        .collect();
+    let stats: Vec<_> = entries.iter().map(index::entry_stats).collect();
+    let terms = query_terms(query);
+    let everything = query.is_empty() && tokens.is_empty();
+    let mut scored: Vec<(f64, &Value)> = Vec::new();
+    if everything || tokens.is_empty() {
+        let score = if everything { 1.0 } else { 0.0 };
+        scored.extend(entries.iter().map(|entry| (score, entry)));
+    } else {
+        let all: Vec<_> = stats.iter().collect();
+        let ranker = Ranker::new(&all, &terms, Bm25Params::default());
+        for (entry, stats) in entries.iter().zip(&stats) {
+            let score = rounded(ranker.score(stats, &terms));
+            if score > 0.0 {
+                scored.push((score, entry));
+            }
+        }
+    }
+    scored.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then_with(|| ts_of(b.1).cmp(&ts_of(a.1)))
+    });
+    let mut hits = Vec::new();
+    for (score, entry) in scored {
+        if hits.len() >= max_results {
+            break;
+        }
+        if let Some(item) = load_item(store, &js_string(&entry["id"]))? {
+            let snippet = snippet(&item, &tokens);
+            hits.push(Hit {
+                score,
+                item,
+                snippet,
+            });
+        }
+    }
+    Ok(hits)
+}
+
+/// `harness_query_knowledge`'s `max_results`: `x || 5`, clamped to [1, 20].
+pub fn max_results(args: Args<'_>) -> usize {
+    args.count("max_results", DEFAULT_MAX_RESULTS, MAX_MAX_RESULTS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_centres_on_the_first_query_token_found() {
+        let content = format!("{}needle{}", "a ".repeat(200), "b".repeat(600));
+        let item = json!({"title": "t", "content": content});
+        let text = snippet(&item, &["zzz".into(), "needle".into()]);
+        assert_eq!(crate::sanitize::utf16_len(&text), 520);
+        assert!(text.starts_with("a a"));
+        assert_eq!(text.find("needle"), Some(180));
+        let none = snippet(&item, &["zzz".into()]);
+        assert_eq!(crate::sanitize::utf16_len(&none), 500);
+    }
+
+    #[test]
+    fn abbreviations_expand_at_half_weight() {
+        let terms = query_terms("db auth");
+        assert!(terms.contains(&("db".to_string(), 1.0)));
+        assert!(terms
+            .iter()
+            .any(|(t, w)| t == "databas" && *w == EXPANSION_WEIGHT));
+        assert!(terms
+            .iter()
+            .any(|(t, w)| t.starts_with("authenticat") && *w == EXPANSION_WEIGHT));
+    }
+}
