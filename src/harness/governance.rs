@@ -368,7 +368,7 @@ fn budget_findings(findings: &mut Findings, contract: &Value, id: &str, steps: u
 
 /// Runs the audit (the workspace must exist). No state is changed.
 pub fn audit(store: &Store, request: &AuditRequest) -> Result<Value, ToolError> {
-    let state = load_state(store);
+    let state = load_state(store)?;
     let contract = load_contract(store, request.contract_id.as_deref(), &state)?;
     let traces = read_recent_traces(store, request.max_traces)?;
     let gates = read_recent_gates(store, request.max_gates)?;

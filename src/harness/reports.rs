@@ -986,7 +986,7 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> String {
 
 /// The spec with `max_traces` recent traces (the workspace must exist).
 pub fn spec_text(store: &Store, max_traces: usize) -> Result<String, ToolError> {
-    let state = load_state(store);
+    let state = load_state(store)?;
     let contracts = read_all_records(store, "contracts")?;
     let traces = read_recent_traces(store, max_traces)?;
     let index = read_index(store)?;
@@ -1012,7 +1012,7 @@ pub fn observability_text(
     max_traces: usize,
     max_knowledge: usize,
 ) -> Result<String, ToolError> {
-    let state = load_state(store);
+    let state = load_state(store)?;
     let contract = load_contract(store, contract_id.as_deref(), &state)?;
     let traces = read_recent_traces(store, max_traces)?;
     let gates = read_recent_gates(store, 8)?;
