@@ -91,7 +91,10 @@ pub const SENTINELS: [&str; 5] = [
 #[derive(Debug, Clone, PartialEq)]
 enum Entry {
     Dir,
-    File { bytes: Vec<u8>, mtime: Option<SystemTime> },
+    File {
+        bytes: Vec<u8>,
+        mtime: Option<SystemTime>,
+    },
     Link(PathBuf),
     Other(u32),
 }
@@ -230,7 +233,10 @@ impl Fixture {
             if is_temp_name(&name) || (name.ends_with(".lock") && !self.locks_allowed) {
                 residue.push(self.rel(path));
             }
-            let allowed = self.unparsed_allowed.iter().any(|p| name.contains(p.as_str()));
+            let allowed = self
+                .unparsed_allowed
+                .iter()
+                .any(|p| name.contains(p.as_str()));
             if name.ends_with(".json") && !allowed && meta.nlink() == 1 {
                 let parses = std::fs::read(path)
                     .ok()
@@ -242,7 +248,10 @@ impl Fixture {
             }
         });
         ensure!(residue.is_empty(), "G5: residue in H: {residue:?}");
-        ensure!(unparsed.is_empty(), "G6: JSON files that do not parse: {unparsed:?}");
+        ensure!(
+            unparsed.is_empty(),
+            "G6: JSON files that do not parse: {unparsed:?}"
+        );
         let state = self.h("state.json");
         if std::fs::symlink_metadata(&state).is_ok_and(|m| m.is_file()) {
             let value = self.json("state.json")?;
@@ -274,8 +283,12 @@ pub fn is_temp_name(name: &str) -> bool {
         return false;
     };
     let mut parts = name[at + 5..].split('.');
-    let digits = parts.next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let hex = parts.next().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_hexdigit()));
+    let digits = parts
+        .next()
+        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let hex = parts
+        .next()
+        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_hexdigit()));
     digits && hex && parts.next().is_none()
 }
 
@@ -431,7 +444,10 @@ impl Session {
     /// been written yet, so this is equivalent to a launcher-side limit).
     pub fn limit(&self, resource: rustix::process::Resource, value: u64) {
         let pid = rustix::process::Pid::from_raw(self.child.id() as i32);
-        let limit = rustix::process::Rlimit { current: Some(value), maximum: Some(value) };
+        let limit = rustix::process::Rlimit {
+            current: Some(value),
+            maximum: Some(value),
+        };
         rustix::process::prlimit(pid, resource, limit).expect("prlimit");
     }
 
@@ -464,7 +480,11 @@ impl Session {
 
     /// Sends `tools/call`.
     pub fn call(&mut self, id: i64, tool: &str, arguments: Value) {
-        self.request(id, "tools/call", json!({"name": tool, "arguments": arguments}));
+        self.request(
+            id,
+            "tools/call",
+            json!({"name": tool, "arguments": arguments}),
+        );
     }
 
     /// Sends `initialize`.
@@ -475,7 +495,10 @@ impl Session {
     fn absorb(&mut self, line: String) {
         if let Ok(value) = serde_json::from_str::<Value>(&line) {
             if let Some(id) = value.get("id") {
-                self.replies.entry(id.to_string()).or_default().push(value.clone());
+                self.replies
+                    .entry(id.to_string())
+                    .or_default()
+                    .push(value.clone());
             }
         }
         self.seen.push(line);
@@ -577,7 +600,11 @@ impl Session {
             let envelope = value.get("jsonrpc") == Some(&json!("2.0"))
                 && value.get("id").is_some()
                 && (value.get("result").is_some() != value.get("error").is_some());
-            ensure!(envelope, "G2: stdout line is not a JSON-RPC response: {}", clip(line, 200));
+            ensure!(
+                envelope,
+                "G2: stdout line is not a JSON-RPC response: {}",
+                clip(line, 200)
+            );
         }
         let mut counts: HashMap<&String, usize> = HashMap::new();
         for id in &self.sent_ids {
@@ -585,7 +612,10 @@ impl Session {
         }
         for (id, sent) in counts {
             let got = self.replies.get(id).map_or(0, Vec::len);
-            ensure!(got == sent, "G3: id {id} sent {sent} time(s), answered {got} time(s)");
+            ensure!(
+                got == sent,
+                "G3: id {id} sent {sent} time(s), answered {got} time(s)"
+            );
         }
         for id in self.replies.keys() {
             ensure!(
@@ -594,7 +624,11 @@ impl Session {
             );
         }
         let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
-        Ok(Finished { status, lines: std::mem::take(&mut self.seen), stderr })
+        Ok(Finished {
+            status,
+            lines: std::mem::take(&mut self.seen),
+            stderr,
+        })
     }
 }
 
@@ -609,7 +643,11 @@ impl Drop for Session {
 
 /// Returns `structuredContent` of a successful tool reply.
 pub fn ok_payload(reply: &Value) -> Result<Value, String> {
-    ensure!(reply.get("error").is_none(), "expected OK, got {}", clip(&reply.to_string(), 400));
+    ensure!(
+        reply.get("error").is_none(),
+        "expected OK, got {}",
+        clip(&reply.to_string(), 400)
+    );
     ensure!(
         reply["result"].get("isError").is_none(),
         "expected OK, got tool error {}",
@@ -625,7 +663,10 @@ pub fn tool_error(reply: &Value) -> Result<String, String> {
         "expected TOOLERR, got {}",
         clip(&reply.to_string(), 400)
     );
-    Ok(reply["result"]["content"][0]["text"].as_str().unwrap_or_default().to_string())
+    Ok(reply["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// Returns the JSON-RPC error code of a reply.
@@ -641,7 +682,10 @@ pub fn rpc_error(reply: &Value, codes: &[i64]) -> Result<String, String> {
         "expected RPC error {codes:?}, got {}",
         clip(&reply.to_string(), 400)
     );
-    Ok(reply["error"]["message"].as_str().unwrap_or_default().to_string())
+    Ok(reply["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// True when a reply (or any text) contains one of the victim sentinels.
@@ -660,7 +704,9 @@ pub fn clip(text: &str, max: usize) -> String {
 
 fn tail(text: &str) -> String {
     let start = text.len().saturating_sub(400);
-    let start = (start..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    let start = (start..text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
     text[start..].to_string()
 }
 
@@ -676,13 +722,26 @@ pub fn bootstrap_run(fixture: &Fixture) -> Result<(), String> {
 /// Sets a file's modification time `seconds_ago` into the past (not following symlinks).
 pub fn backdate(path: &Path, seconds_ago: u64) {
     let when = SystemTime::now() - Duration::from_secs(seconds_ago);
-    let since = when.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let since = when
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
     let stamp = rustix::fs::Timestamps {
-        last_access: rustix::fs::Timespec { tv_sec: since.as_secs() as i64, tv_nsec: 0 },
-        last_modification: rustix::fs::Timespec { tv_sec: since.as_secs() as i64, tv_nsec: 0 },
+        last_access: rustix::fs::Timespec {
+            tv_sec: since.as_secs() as i64,
+            tv_nsec: 0,
+        },
+        last_modification: rustix::fs::Timespec {
+            tv_sec: since.as_secs() as i64,
+            tv_nsec: 0,
+        },
     };
-    rustix::fs::utimensat(rustix::fs::CWD, path, &stamp, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
-        .expect("utimensat");
+    rustix::fs::utimensat(
+        rustix::fs::CWD,
+        path,
+        &stamp,
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .expect("utimensat");
 }
 
 /// Creates a FIFO.
@@ -711,7 +770,6 @@ pub fn proc_status_field(pid: u32, field: &str) -> Option<String> {
         .find(|l| l.starts_with(field))
         .map(|l| l[field.len()..].trim().to_string())
 }
-
 
 /// Ignores SIGXFSZ in this process; the disposition is inherited by every server spawned, so
 /// a write past `RLIMIT_FSIZE` fails with EFBIG instead of killing the server (as a launcher

@@ -46,13 +46,19 @@ pub fn run(replays: Vec<Replay>, only: &[String], workers: usize) -> Vec<Row> {
             });
         }
     });
-    rows.into_inner().unwrap_or_default().into_iter().flatten().collect()
+    rows.into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn run_one(replay: &Replay) -> Row {
     let started = Instant::now();
     let (status, observed) = match &replay.check {
-        Check::NotApplicable(reason) => (Status::NotApplicable, format!("not applicable: {reason}")),
+        Check::NotApplicable(reason) => {
+            (Status::NotApplicable, format!("not applicable: {reason}"))
+        }
         Check::Replay(func) => match std::panic::catch_unwind(func) {
             Ok(Ok(observed)) => (Status::Pass, observed),
             Ok(Err(why)) => (Status::Fail, why),
@@ -119,5 +125,8 @@ pub fn summary(rows: &[Row]) -> String {
 
 /// Worker threads: `AUDIT_THREADS`, else 6 (replays mostly wait on pipes and timers).
 pub fn default_workers() -> usize {
-    std::env::var("AUDIT_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(6)
+    std::env::var("AUDIT_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6)
 }

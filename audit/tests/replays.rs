@@ -12,6 +12,10 @@ fn every_catalogued_attack_is_defended() {
     let rows = runner::run(audit::catalogue::all(), &only, runner::default_workers());
     let table = runner::render(&rows);
     println!("{table}");
-    let failed: Vec<&str> = rows.iter().filter(|r| r.status == Status::Fail).map(|r| r.id).collect();
+    let failed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .map(|r| r.id)
+        .collect();
     assert!(failed.is_empty(), "replays failed: {failed:?}\n{table}");
 }
