@@ -9,7 +9,9 @@ use common::{Server, TempProject};
 use serde_json::{json, Value};
 
 fn error_code(reply: &Value) -> i64 {
-    reply["error"]["code"].as_i64().unwrap_or_else(|| panic!("no error in {reply}"))
+    reply["error"]["code"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no error in {reply}"))
 }
 
 /// A ping request padded with spaces inside its params to exactly `total` bytes.
@@ -35,9 +37,18 @@ fn initialize_negotiates_known_versions_and_never_echoes_unknown_ones() {
     }
     let reply = server.request("initialize", json!({}));
     let result = &reply["result"];
-    assert_eq!(result["serverInfo"], json!({"name": "codex-harness-mcp", "version": env!("CARGO_PKG_VERSION")}));
-    assert_eq!(result["capabilities"], json!({"tools": {}, "resources": {}, "prompts": {}}));
-    assert_eq!(result["_meta"]["codex-harness-mcp/posture"]["landlock"]["state"], "enforced");
+    assert_eq!(
+        result["serverInfo"],
+        json!({"name": "codex-harness-mcp", "version": env!("CARGO_PKG_VERSION")})
+    );
+    assert_eq!(
+        result["capabilities"],
+        json!({"tools": {}, "resources": {}, "prompts": {}})
+    );
+    assert_eq!(
+        result["_meta"]["codex-harness-mcp/posture"]["landlock"]["state"],
+        "enforced"
+    );
     assert_eq!(server.finish(), 0);
 }
 
@@ -48,7 +59,10 @@ fn ping_answers_an_empty_object_and_unknown_methods_are_32601() {
     assert_eq!(server.request("ping", json!({}))["result"], json!({}));
     let reply = server.request("logging/setLevel", json!({}));
     assert_eq!(error_code(&reply), -32601);
-    assert_eq!(reply["error"]["message"], "Unknown method: logging/setLevel");
+    assert_eq!(
+        reply["error"]["message"],
+        "Unknown method: logging/setLevel"
+    );
 }
 
 #[test]
@@ -59,7 +73,10 @@ fn malformed_json_is_a_parse_error_with_null_id_and_the_stream_goes_on() {
     let reply = server.recv();
     assert_eq!(error_code(&reply), -32700);
     assert_eq!(reply["id"], Value::Null);
-    assert!(reply["error"]["message"].as_str().unwrap().starts_with("Invalid JSON: "));
+    assert!(reply["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Invalid JSON: "));
     assert_eq!(server.request("ping", json!({}))["result"], json!({}));
 }
 
@@ -101,7 +118,10 @@ fn a_batch_array_gets_one_clear_error() {
     let reply = server.recv();
     assert_eq!(error_code(&reply), -32600);
     assert_eq!(reply["id"], Value::Null);
-    assert!(reply["error"]["message"].as_str().unwrap().contains("Batch arrays are not supported"));
+    assert!(reply["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Batch arrays are not supported"));
 }
 
 #[test]
@@ -127,7 +147,10 @@ fn a_line_at_the_limit_is_served_and_one_byte_more_is_rejected_while_the_stream_
     let reply = server.recv();
     assert_eq!(error_code(&reply), -32700);
     assert_eq!(reply["id"], Value::Null);
-    assert_eq!(reply["error"]["message"], "JSON-RPC line exceeds maximum allowed size.");
+    assert_eq!(
+        reply["error"]["message"],
+        "JSON-RPC line exceeds maximum allowed size."
+    );
     assert_eq!(server.request("ping", json!({}))["result"], json!({}));
 }
 
@@ -174,7 +197,10 @@ fn nesting_beyond_the_limit_is_an_error_not_a_stack_overflow() {
     server.send_raw(format!("{}\n", deep(400_000)).as_bytes());
     let reply = server.recv();
     assert_eq!(error_code(&reply), -32700);
-    assert!(reply["error"]["message"].as_str().unwrap().contains("maximum depth"));
+    assert!(reply["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("maximum depth"));
     assert_eq!(server.finish(), 0);
 }
 
@@ -214,17 +240,32 @@ fn tool_call_errors_are_32602_with_precise_messages() {
     let reply = server.request("tools/call", json!({}));
     assert_eq!(reply["error"]["message"], "Unknown tool: missing name");
     for arguments in [json!("x"), json!([1]), json!(null), json!(3)] {
-        let reply = server.request("tools/call", json!({"name": "harness_list", "arguments": arguments}));
+        let reply = server.request(
+            "tools/call",
+            json!({"name": "harness_list", "arguments": arguments}),
+        );
         assert_eq!(error_code(&reply), -32602);
-        assert_eq!(reply["error"]["message"], "Tool arguments for \"harness_list\" must be an object.");
+        assert_eq!(
+            reply["error"]["message"],
+            "Tool arguments for \"harness_list\" must be an object."
+        );
     }
-    let reply = server.request("tools/call", json!({"name": "harness_create_contract", "arguments": {"title": "ab", "goal": "a goal"}}));
+    let reply = server.request(
+        "tools/call",
+        json!({"name": "harness_create_contract", "arguments": {"title": "ab", "goal": "a goal"}}),
+    );
     assert_eq!(
         reply["error"]["message"],
         "Invalid params for \"harness_create_contract\": args.title: string shorter than minLength=3 (got 2)"
     );
-    let reply = server.request("tools/call", json!({"name": "harness_list", "arguments": {"bogus": 1}}));
-    assert_eq!(reply["error"]["message"], "Invalid params for \"harness_list\": args: unexpected property \"bogus\"");
+    let reply = server.request(
+        "tools/call",
+        json!({"name": "harness_list", "arguments": {"bogus": 1}}),
+    );
+    assert_eq!(
+        reply["error"]["message"],
+        "Invalid params for \"harness_list\": args: unexpected property \"bogus\""
+    );
     // Validation happens before the handler: nothing was created.
     assert!(!project.harness().join("state.json").exists());
 }
@@ -239,7 +280,10 @@ fn error_messages_never_contain_the_project_path() {
     assert!(!message.contains(&secret), "{message}");
     assert!(message.contains("<project>"), "{message}");
     let reply = server.request("tools/call", json!({"name": format!("{secret}-tool")}));
-    assert!(!reply["error"]["message"].as_str().unwrap().contains(&secret));
+    assert!(!reply["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&secret));
 }
 
 #[test]
@@ -249,11 +293,17 @@ fn a_project_path_naming_another_directory_is_refused_and_touches_nothing() {
     let mut server = Server::start(&project.path);
     let result = server.call("harness_bootstrap", json!({"project_path": other.path}));
     assert_eq!(result["isError"], true);
-    assert!(result["content"][0]["text"].as_str().unwrap().contains("different project"));
+    assert!(result["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("different project"));
     assert!(!other.path.join(".codex-harness").exists());
     let same = server.call_ok("harness_bootstrap", json!({"project_path": project.path}));
     assert_eq!(same["projectPath"], project.path.to_string_lossy().as_ref());
-    let reply = server.request("resources/read", json!({"uri": "harness://state", "project_path": other.path}));
+    let reply = server.request(
+        "resources/read",
+        json!({"uri": "harness://state", "project_path": other.path}),
+    );
     assert_eq!(error_code(&reply), -32602);
 }
 
@@ -269,11 +319,29 @@ fn resources_templates_unknown_resources_and_prompts_use_mcp_codes() {
         .map(|t| t["uriTemplate"].as_str().unwrap())
         .collect();
     assert!(forms.contains(&"harness://contract/{id}"), "{forms:?}");
-    assert_eq!(error_code(&server.request("resources/read", json!({"uri": "harness://nothing"}))), -32002);
-    assert_eq!(error_code(&server.request("resources/read", json!({"uri": "harness://contract/..%2Fx"}))), -32002);
-    assert_eq!(error_code(&server.request("resources/read", json!({"uri": "file:///etc/passwd"}))), -32602);
-    assert_eq!(error_code(&server.request("resources/read", json!({}))), -32602);
-    assert_eq!(error_code(&server.request("prompts/get", json!({"name": "nope"}))), -32602);
+    assert_eq!(
+        error_code(&server.request("resources/read", json!({"uri": "harness://nothing"}))),
+        -32002
+    );
+    assert_eq!(
+        error_code(&server.request(
+            "resources/read",
+            json!({"uri": "harness://contract/..%2Fx"})
+        )),
+        -32002
+    );
+    assert_eq!(
+        error_code(&server.request("resources/read", json!({"uri": "file:///etc/passwd"}))),
+        -32602
+    );
+    assert_eq!(
+        error_code(&server.request("resources/read", json!({}))),
+        -32602
+    );
+    assert_eq!(
+        error_code(&server.request("prompts/get", json!({"name": "nope"}))),
+        -32602
+    );
     let prompts = server.request("prompts/list", json!({}));
     assert_eq!(prompts["result"]["prompts"].as_array().unwrap().len(), 18);
 }
@@ -287,7 +355,11 @@ fn stdout_carries_only_protocol_lines() {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    assert!(output.stdout.is_empty(), "{:?}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        output.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("landlock enforced"), "{stderr}");
     assert!(output.status.success());

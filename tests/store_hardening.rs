@@ -40,14 +40,31 @@ fn a_symlinked_state_file_is_never_followed_for_reading_or_writing() {
     std::fs::create_dir_all(project.harness()).unwrap();
     symlink(&sentinel, project.harness().join("state.json")).unwrap();
     let mut server = Server::start(&project.path);
-    for tool in ["harness_update_state", "harness_list", "harness_record_trace"] {
-        let args = if tool == "harness_record_trace" { json!({"kind": "attempt", "summary": "abc", "raw": "x"}) } else { json!({"focus": "x"}) };
-        let args = if tool == "harness_list" { json!({}) } else { args };
+    for tool in [
+        "harness_update_state",
+        "harness_list",
+        "harness_record_trace",
+    ] {
+        let args = if tool == "harness_record_trace" {
+            json!({"kind": "attempt", "summary": "abc", "raw": "x"})
+        } else {
+            json!({"focus": "x"})
+        };
+        let args = if tool == "harness_list" {
+            json!({})
+        } else {
+            args
+        };
         let text = error_text(&server.call(tool, args));
         assert!(text.contains("symlink"), "{tool}: {text}");
     }
     assert_eq!(std::fs::read_to_string(&sentinel).unwrap(), "untouched");
-    assert!(std::fs::symlink_metadata(project.harness().join("state.json")).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(project.harness().join("state.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     let _ = std::fs::remove_file(sentinel);
 }
 
@@ -61,7 +78,13 @@ fn a_symlinked_contract_is_never_read() {
     let gate = server.call("harness_eval_gate", json!({"contract_id": "evil"}));
     assert!(error_text(&gate).contains("symlink"));
     let reply = server.request("resources/read", json!({"uri": "harness://contract/evil"}));
-    assert!(reply["error"]["message"].as_str().unwrap().contains("symlink"), "{reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("symlink"),
+        "{reply}"
+    );
     assert_eq!(std::fs::read_to_string(&sentinel).unwrap(), "untouched");
     let _ = std::fs::remove_file(sentinel);
 }
@@ -74,9 +97,16 @@ fn a_symlinked_folder_is_never_written_through() {
     server.call_ok("harness_bootstrap", json!({}));
     std::fs::remove_dir(project.harness().join("traces")).unwrap();
     symlink(&outside.path, project.harness().join("traces")).unwrap();
-    let result = server.call("harness_record_trace", json!({"kind": "attempt", "summary": "abc", "raw": "x"}));
+    let result = server.call(
+        "harness_record_trace",
+        json!({"kind": "attempt", "summary": "abc", "raw": "x"}),
+    );
     assert!(error_text(&result).contains("symlink"));
-    assert_eq!(std::fs::read_dir(&outside.path).unwrap().count(), 0, "nothing written outside");
+    assert_eq!(
+        std::fs::read_dir(&outside.path).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
 }
 
 #[test]
@@ -101,7 +131,10 @@ fn a_fifo_in_place_of_a_record_fails_fast_instead_of_hanging() {
     let mut server = Server::start(&project.path);
     server.call_ok("harness_bootstrap", json!({}));
     let fifo = project.harness().join("contracts/pipe.json");
-    let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(status.success());
     let result = server.call("harness_eval_gate", json!({"contract_id": "pipe"}));
     assert!(error_text(&result).contains("FIFO"));
@@ -131,9 +164,16 @@ fn a_corrupt_state_file_is_set_aside_and_recovered() {
     let events = result["state"]["events"].as_array().unwrap();
     assert_eq!(events[0]["type"], "state_recovered");
     assert_eq!(result["state"]["status"], "planning");
-    let backups: Vec<String> = project.files_in("").into_iter().filter(|n| n.starts_with("state.corrupt.")).collect();
+    let backups: Vec<String> = project
+        .files_in("")
+        .into_iter()
+        .filter(|n| n.starts_with("state.corrupt."))
+        .collect();
     assert_eq!(backups.len(), 1);
-    assert_eq!(std::fs::read_to_string(project.harness().join(&backups[0])).unwrap(), "{ not json");
+    assert_eq!(
+        std::fs::read_to_string(project.harness().join(&backups[0])).unwrap(),
+        "{ not json"
+    );
 }
 
 #[test]
@@ -141,14 +181,22 @@ fn orphaned_temp_files_are_reaped_at_start_up_and_fresh_ones_kept() {
     let project = TempProject::new("reaper");
     let harness = project.harness();
     std::fs::create_dir_all(harness.join("knowledge/items")).unwrap();
-    let old = [harness.join("state.json.tmp.123.deadbeef"), harness.join("knowledge/items/x.json.tmp.9.ab")];
+    let old = [
+        harness.join("state.json.tmp.123.deadbeef"),
+        harness.join("knowledge/items/x.json.tmp.9.ab"),
+    ];
     let fresh = harness.join("policy.json.tmp.77.cafe");
     for path in old.iter().chain([&fresh]) {
         std::fs::write(path, "partial").unwrap();
     }
     let ten_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
     for path in &old {
-        std::fs::File::options().write(true).open(path).unwrap().set_modified(ten_minutes_ago).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(ten_minutes_ago)
+            .unwrap();
     }
     let server = Server::start(&project.path);
     assert_eq!(server.finish(), 0);
@@ -162,14 +210,23 @@ fn orphaned_temp_files_are_reaped_at_start_up_and_fresh_ones_kept() {
 fn successful_writes_leave_no_temp_or_lock_files() {
     let project = TempProject::new("clean");
     let mut server = Server::start(&project.path);
-    server.call_ok("harness_create_contract", json!({"title": "Clean up", "goal": "Leave no temp files"}));
-    server.call_ok("harness_record_trace", json!({"kind": "attempt", "summary": "abc", "raw": "x"}));
+    server.call_ok(
+        "harness_create_contract",
+        json!({"title": "Clean up", "goal": "Leave no temp files"}),
+    );
+    server.call_ok(
+        "harness_record_trace",
+        json!({"kind": "attempt", "summary": "abc", "raw": "x"}),
+    );
     assert_eq!(server.finish(), 0);
     let mut pending = vec![project.harness()];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            assert!(!name.contains(".tmp.") && !name.ends_with(".lock"), "left behind: {name}");
+            assert!(
+                !name.contains(".tmp.") && !name.ends_with(".lock"),
+                "left behind: {name}"
+            );
             if entry.file_type().unwrap().is_dir() {
                 pending.push(entry.path());
             }
@@ -204,7 +261,10 @@ fn two_servers_writing_500_traces_each_at_once_lose_nothing() {
     assert_eq!(state["counters"]["traces"], 2 * WRITES);
     let mut summaries = std::collections::HashSet::new();
     for name in project.files_in("traces") {
-        for line in std::fs::read_to_string(project.harness().join("traces").join(name)).unwrap().lines() {
+        for line in std::fs::read_to_string(project.harness().join("traces").join(name))
+            .unwrap()
+            .lines()
+        {
             let trace: Value = serde_json::from_str(line).unwrap();
             summaries.insert(trace["summary"].as_str().unwrap().to_string());
         }
@@ -225,7 +285,12 @@ fn a_stale_node_lock_file_is_reclaimed_and_our_own_leftover_at_once() {
     // A Node lock older than 30 s is stale.
     std::fs::write(&lock, "999999\n2026-01-01T00:00:00.000Z\n").unwrap();
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
-    std::fs::File::options().write(true).open(&lock).unwrap().set_modified(old).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&lock)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     let started = std::time::Instant::now();
     server.call_ok("harness_update_state", json!({"focus": "b"}));
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
@@ -240,7 +305,10 @@ fn a_live_node_lock_is_honoured_until_the_timeout() {
     let lock = project.harness().join(".state.lock");
     std::fs::write(&lock, "999999\n2026-01-01T00:00:00.000Z\n").unwrap();
     let result = server.call("harness_update_state", json!({"focus": "a"}));
-    assert_eq!(error_text(&result), "harness state lock timeout after 8000ms");
+    assert_eq!(
+        error_text(&result),
+        "harness state lock timeout after 8000ms"
+    );
     assert!(lock.exists(), "a live foreign lock is never removed");
     assert_ne!(project.read_json("state.json")["focus"], "a");
 }
@@ -248,42 +316,73 @@ fn a_live_node_lock_is_honoured_until_the_timeout() {
 #[test]
 fn a_node_written_workspace_is_read_migrated_and_continued() {
     let project = TempProject::new("node");
-    copy_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/node-0.2.0")), &project.path);
+    copy_dir(
+        Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/node-0.2.0"
+        )),
+        &project.path,
+    );
     let mut server = Server::start(&project.path);
 
     let list = server.call_ok("harness_list", json!({}));
-    assert_eq!(list["contracts"][0]["id"], "2026-05-11-fix-the-parser-0a1b2c3d4e5f");
+    assert_eq!(
+        list["contracts"][0]["id"],
+        "2026-05-11-fix-the-parser-0a1b2c3d4e5f"
+    );
     assert_eq!(list["recentTraces"].as_array().unwrap().len(), 2);
     let summary = list["recentTraces"][0]["summary"].as_str().unwrap();
-    assert!(summary.contains("Tried the lexer  change"), "lone surrogate dropped: {summary}");
+    assert!(
+        summary.contains("Tried the lexer  change"),
+        "lone surrogate dropped: {summary}"
+    );
     let next = server.call_ok("harness_next_step", json!({}));
     assert_eq!(next["contractId"], "2026-05-11-fix-the-parser-0a1b2c3d4e5f");
 
     let migrated = server.call_ok("harness_migrate", json!({}));
     assert_eq!(migrated["fromVersion"], 3);
     assert_eq!(migrated["toVersion"], 5);
-    assert_eq!(migrated["applied"], json!(["state-v4-eval-profile-counters", "state-v5-meta-harness-counters"]));
+    assert_eq!(
+        migrated["applied"],
+        json!([
+            "state-v4-eval-profile-counters",
+            "state-v5-meta-harness-counters"
+        ])
+    );
     let raw = std::fs::read_to_string(project.harness().join("state.json")).unwrap();
-    assert!(raw.contains("\"bigNumber\": 1e+21") && raw.contains("\"small\": 1e-7"), "{raw}");
+    assert!(
+        raw.contains("\"bigNumber\": 1e+21") && raw.contains("\"small\": 1e-7"),
+        "{raw}"
+    );
     let state: Value = serde_json::from_str(&raw).unwrap();
     assert_eq!(state["version"], 5);
     assert_eq!(state["customKey"]["integral"], 3);
     assert_eq!(state["counters"]["traces"], 2);
     assert_eq!(state["counters"]["promotionDecisions"], 0);
-    let backups: Vec<String> = project.files_in("").into_iter().filter(|n| n.starts_with("state.v3.backup.")).collect();
+    let backups: Vec<String> = project
+        .files_in("")
+        .into_iter()
+        .filter(|n| n.starts_with("state.v3.backup."))
+        .collect();
     assert_eq!(backups.len(), 1);
     let logs = project.files_in("migrations");
     assert_eq!(logs.len(), 1);
     let again = server.call_ok("harness_migrate", json!({}));
     assert_eq!(again["applied"], json!([]));
 
-    server.call_ok("harness_record_trace", json!({"kind": "success", "summary": "trailing commas parse", "raw": "all green"}));
+    server.call_ok(
+        "harness_record_trace",
+        json!({"kind": "success", "summary": "trailing commas parse", "raw": "all green"}),
+    );
     let state = project.read_json("state.json");
     assert_eq!(state["counters"]["traces"], 3);
     assert_eq!(state["customKey"]["bigNumber"].as_f64(), Some(1e21));
     let list = server.call_ok("harness_list", json!({}));
     assert_eq!(list["recentTraces"].as_array().unwrap().len(), 3);
-    assert_eq!(std::fs::read_to_string(project.harness().join("HARNESS.md")).unwrap(), "# Codex Harness\n\nWritten by the Node server.\n");
+    assert_eq!(
+        std::fs::read_to_string(project.harness().join("HARNESS.md")).unwrap(),
+        "# Codex Harness\n\nWritten by the Node server.\n"
+    );
 }
 
 #[test]
@@ -291,13 +390,27 @@ fn migration_keeps_only_the_five_newest_backups() {
     let project = TempProject::new("backups");
     std::fs::create_dir_all(project.harness()).unwrap();
     for n in 0..7 {
-        std::fs::write(project.harness().join(format!("state.v1.backup.100000000000{n}.json")), "{}").unwrap();
+        std::fs::write(
+            project
+                .harness()
+                .join(format!("state.v1.backup.100000000000{n}.json")),
+            "{}",
+        )
+        .unwrap();
     }
-    std::fs::write(project.harness().join("state.json"), r#"{"version":1,"counters":{}}"#).unwrap();
+    std::fs::write(
+        project.harness().join("state.json"),
+        r#"{"version":1,"counters":{}}"#,
+    )
+    .unwrap();
     let mut server = Server::start(&project.path);
     let migrated = server.call_ok("harness_migrate", json!({}));
     assert_eq!(migrated["applied"].as_array().unwrap().len(), 4);
-    let backups: Vec<String> = project.files_in("").into_iter().filter(|n| n.starts_with("state.v1.backup.")).collect();
+    let backups: Vec<String> = project
+        .files_in("")
+        .into_iter()
+        .filter(|n| n.starts_with("state.v1.backup."))
+        .collect();
     assert_eq!(backups.len(), 5, "{backups:?}");
     assert!(!backups.contains(&"state.v1.backup.1000000000000.json".to_string()));
 }

@@ -30,13 +30,19 @@ impl TempProject {
     }
 
     pub fn read_json(&self, rel: &str) -> Value {
-        let text = std::fs::read_to_string(self.harness().join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"));
+        let text = std::fs::read_to_string(self.harness().join(rel))
+            .unwrap_or_else(|e| panic!("read {rel}: {e}"));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {rel}: {e}"))
     }
 
     pub fn files_in(&self, rel: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.harness().join(rel))
-            .map(|entries| entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         names.sort();
         names
@@ -75,7 +81,12 @@ impl Server {
             .expect("spawn server");
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        Server { child, stdin, stdout, next_id: 0 }
+        Server {
+            child,
+            stdin,
+            stdout,
+            next_id: 0,
+        }
     }
 
     /// Writes raw bytes (no newline added).
@@ -119,7 +130,10 @@ impl Server {
     /// Calls a tool that must succeed and returns its `structuredContent`.
     pub fn call_ok(&mut self, tool: &str, arguments: Value) -> Value {
         let result = self.call(tool, arguments);
-        assert!(result.get("isError").is_none(), "{tool} returned an error: {result}");
+        assert!(
+            result.get("isError").is_none(),
+            "{tool} returned an error: {result}"
+        );
         result["structuredContent"].clone()
     }
 
@@ -127,7 +141,10 @@ impl Server {
     pub fn read_resource(&mut self, uri: &str) -> String {
         let reply = self.request("resources/read", json!({"uri": uri}));
         assert!(reply.get("error").is_none(), "{uri}: {reply}");
-        reply["result"]["contents"][0]["text"].as_str().expect("text").to_string()
+        reply["result"]["contents"][0]["text"]
+            .as_str()
+            .expect("text")
+            .to_string()
     }
 
     /// Closes stdin and waits for a clean exit; returns the exit status code.
@@ -150,6 +167,7 @@ impl Drop for Server {
 /// True when `text` is an untrusted-data block with this label.
 pub fn is_block(text: &Value, label: &str) -> bool {
     text.as_str().is_some_and(|t| {
-        t.starts_with(&format!("<untrusted-data source=\"{label}\">\n")) && t.ends_with("\n</untrusted-data>")
+        t.starts_with(&format!("<untrusted-data source=\"{label}\">\n"))
+            && t.ends_with("\n</untrusted-data>")
     })
 }
