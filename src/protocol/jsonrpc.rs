@@ -103,6 +103,18 @@ pub fn classify(frame: &Frame) -> Incoming {
         );
     };
     let id = object.get("id").cloned();
+    // JSON-RPC 2.0: an id is a string, a number or null. An array or object id is refused
+    // (and not echoed: it could be arbitrarily large or deep).
+    let id_shape_ok = id
+        .as_ref()
+        .is_none_or(|id| id.is_string() || id.is_number() || id.is_null());
+    if !id_shape_ok {
+        return invalid(
+            Value::Null,
+            INVALID_REQUEST,
+            "Invalid JSON-RPC request: id must be a string, a number or null.".into(),
+        );
+    }
     let valid = object.get("jsonrpc") == Some(&json!("2.0"))
         && object.get("method").is_some_and(Value::is_string);
     if !valid {
