@@ -134,11 +134,11 @@ pub fn markdown_path(item: &Value) -> String {
 /// state lock (the index lock is taken inside it).
 pub fn store_item(store: &Store, item: &Value) -> Result<(), ToolError> {
     let id = js_string(&item["id"]);
-    store.write_atomic(
+    store.create_new(
         &format!("{ITEMS_DIR}/{id}.json"),
         to_pretty_file(item).as_bytes(),
     )?;
-    store.write_atomic(&markdown_path(item), render_knowledge_item(item).as_bytes())?;
+    store.create_new(&markdown_path(item), render_knowledge_item(item).as_bytes())?;
     index::upsert(store, item)
 }
 

@@ -154,23 +154,52 @@ impl Store {
     /// instant leaves the old or the new content, never a mix. A symlink at the target is
     /// refused; a failure removes the temp file.
     pub fn write_atomic(&self, rel: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write_durably(rel, bytes, Placement::Replace, Sync::Durable)
+            .map(drop)
+    }
+
+    /// Durable atomic creation of a file that must not exist yet (a new record): as
+    /// [`Store::write_atomic`], but the rename is `RENAME_NOREPLACE`, so an id collision or
+    /// a planted entry is an error, never an overwrite. The content is complete before the
+    /// name appears.
+    pub fn create_new(&self, rel: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        match self.write_durably(rel, bytes, Placement::CreateNew, Sync::Durable)? {
+            true => Ok(()),
+            false => Err(StoreError::Io {
+                op: "create",
+                path: rel.to_string(),
+                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            }),
+        }
+    }
+
+    /// The shared write path; `Ok(false)` when `CreateNew` found the name taken.
+    fn write_durably(
+        &self,
+        rel: &str,
+        bytes: &[u8],
+        placement: Placement,
+        sync: Sync,
+    ) -> Result<bool, StoreError> {
         check_relative(rel)?;
         let (parent_rel, name) = split_parent(rel);
         let parent = open_dir(self.root.as_fd(), parent_rel)?;
-        match fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink => {
-                return Err(StoreError::Symlink {
-                    path: rel.to_string(),
-                });
+        if placement == Placement::Replace {
+            match fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink => {
+                    return Err(StoreError::Symlink {
+                        path: rel.to_string(),
+                    });
+                }
+                Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Directory => {
+                    return Err(StoreError::NotRegular {
+                        path: rel.to_string(),
+                        what: "a directory",
+                    });
+                }
+                Ok(_) | Err(Errno::NOENT) => {}
+                Err(errno) => return Err(StoreError::from_errno("stat", rel, errno)),
             }
-            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Directory => {
-                return Err(StoreError::NotRegular {
-                    path: rel.to_string(),
-                    what: "a directory",
-                });
-            }
-            Ok(_) | Err(Errno::NOENT) => {}
-            Err(errno) => return Err(StoreError::from_errno("stat", rel, errno)),
         }
         let suffix = random_hex(4).map_err(|source| io_error("random", rel, source))?;
         let temp = format!("{name}.tmp.{}.{suffix}", std::process::id());
@@ -180,17 +209,28 @@ impl Store {
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW,
             Mode::from_raw_mode(0o644),
         )?;
-        let written = write_and_sync(file, bytes)
+        let flags = match placement {
+            Placement::Replace => fs::RenameFlags::empty(),
+            Placement::CreateNew => fs::RenameFlags::NOREPLACE,
+        };
+        let placed = write_all(file, bytes, sync)
             .map_err(|source| io_error("write", rel, source))
-            .and_then(|()| {
-                fs::renameat(&parent, temp.as_str(), &parent, name)
-                    .map_err(|errno| StoreError::from_errno("rename", rel, errno))
-            });
-        if let Err(error) = written {
+            .and_then(
+                |()| match fs::renameat_with(&parent, temp.as_str(), &parent, name, flags) {
+                    Ok(()) => Ok(true),
+                    Err(Errno::EXIST) if placement == Placement::CreateNew => Ok(false),
+                    Err(errno) => Err(StoreError::from_errno("rename", rel, errno)),
+                },
+            );
+        if !matches!(placed, Ok(true)) {
             let _ = fs::unlinkat(&parent, temp.as_str(), AtFlags::empty());
-            return Err(error);
         }
-        fs::fsync(&parent).map_err(|errno| StoreError::from_errno("fsync", parent_rel, errno))
+        let placed = placed?;
+        if sync == Sync::Durable {
+            fs::fsync(&parent)
+                .map_err(|errno| StoreError::from_errno("fsync", parent_rel, errno))?;
+        }
+        Ok(placed)
     }
 
     /// Appends one line (`line` must end with `\n`) durably. If a crash left the file ending
@@ -214,7 +254,7 @@ impl Store {
                 cut_partial_line(fd.as_fd(), rel, size)?;
             }
         }
-        write_and_sync(fd, line).map_err(|source| io_error("append", rel, source))
+        write_all(fd, line, Sync::Durable).map_err(|source| io_error("append", rel, source))
     }
 
     /// Names in directory `rel` (not `.`/`..`), sorted as JavaScript sorts strings. Names that
@@ -280,27 +320,12 @@ impl Store {
         }
     }
 
-    /// Creates `rel` exclusively with `content` (no replace, no symlink), for lock files.
+    /// Creates `rel` with `content` unless the name is taken (`Ok(false)`). The content is
+    /// complete before the name appears, so a crash can never leave a half-written lock file.
     pub(crate) fn create_exclusive(&self, rel: &str, content: &[u8]) -> Result<bool, StoreError> {
-        match open_beneath(
-            self.root.as_fd(),
-            rel,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW,
-            Mode::from_raw_mode(0o644),
-        ) {
-            Ok(fd) => {
-                File::from(fd)
-                    .write_all(content)
-                    .map_err(|source| io_error("write", rel, source))?;
-                Ok(true)
-            }
-            Err(StoreError::Io { source, .. })
-                if source.kind() == std::io::ErrorKind::AlreadyExists =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(error),
-        }
+        // Lock files only need to be whole, not durable: after a power loss an empty or stale
+        // one is reclaimed by age.
+        self.write_durably(rel, content, Placement::CreateNew, Sync::PageCache)
     }
 
     /// Opens a directory beneath the root, for flock.
@@ -308,20 +333,46 @@ impl Store {
         open_dir(self.root.as_fd(), rel)
     }
 
-    /// Whether a contract output path exists, the way `fs.access` answers (symlinks followed).
-    /// `rel` is relative to the *project* directory and must already have been checked to stay
-    /// inside it lexically. This is a metadata-only `statat`, which Landlock does not restrict,
-    /// so it keeps working under confinement; it never opens or reads the file.
+    /// Whether a contract output path exists. `rel` is relative to the *project* directory
+    /// and must already have been checked to stay inside it lexically. The probe is an
+    /// `O_PATH` `openat2` beneath the project fd with `RESOLVE_NO_SYMLINKS`: it reads nothing,
+    /// Landlock does not restrict it (so it works under confinement), and a symlink anywhere
+    /// on the path answers "missing" instead of revealing whether something exists outside
+    /// the project (the original followed links).
     pub fn output_exists(&self, rel: &str) -> bool {
         let target = if rel.is_empty() { "." } else { rel };
-        fs::statat(&self.project, target, AtFlags::empty()).is_ok()
+        fs::openat2(
+            &self.project,
+            target,
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+            super::open::resolve_flags(),
+        )
+        .is_ok()
     }
 }
 
-fn write_and_sync(fd: OwnedFd, bytes: &[u8]) -> std::io::Result<()> {
+/// How [`Store::write_durably`] places the finished temp file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Replace,
+    CreateNew,
+}
+
+/// Whether a write waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sync {
+    Durable,
+    PageCache,
+}
+
+fn write_all(fd: OwnedFd, bytes: &[u8], sync: Sync) -> std::io::Result<()> {
     let mut file = File::from(fd);
     file.write_all(bytes)?;
-    file.sync_all()
+    if sync == Sync::Durable {
+        file.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Truncates the file to just after its last newline (or to empty if it has none).

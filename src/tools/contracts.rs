@@ -72,11 +72,11 @@ pub fn create_contract(store: &Store, args: Args<'_>) -> Result<ToolOutput, Tool
         "notes": args.nullable("notes", MAX_TEXT_LENGTH)
     });
     let markdown = render_contract(&contract);
-    store.write_atomic(
+    store.create_new(
         &format!("contracts/{id}.json"),
         to_pretty_file(&contract).as_bytes(),
     )?;
-    store.write_atomic(&format!("contracts/{id}.md"), markdown.as_bytes())?;
+    store.create_new(&format!("contracts/{id}.md"), markdown.as_bytes())?;
     mutate_state(store, |state| {
         bump(state, "contracts");
         state.insert("status".into(), json!("executing"));
@@ -216,11 +216,11 @@ pub fn eval_gate(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError>
         "notes": args.nullable("notes", MAX_TEXT_LENGTH)
     });
     let markdown = render_gate(&contract, &gate);
-    store.write_atomic(
+    store.create_new(
         &format!("gates/{id}.json"),
         to_pretty_file(&gate).as_bytes(),
     )?;
-    store.write_atomic(&format!("gates/{id}.md"), markdown.as_bytes())?;
+    store.create_new(&format!("gates/{id}.md"), markdown.as_bytes())?;
     mutate_state(store, |state| {
         bump(state, "gates");
         state.insert(

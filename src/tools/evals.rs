@@ -15,8 +15,8 @@ use serde_json::{json, Map, Value};
 fn persist(store: &Store, kind: Kind, record: &Value) -> Result<(), ToolError> {
     let id = record["id"].as_str().unwrap_or_default();
     let base = format!("{}/{id}", kind.dir());
-    store.write_atomic(&format!("{base}.json"), to_pretty_file(record).as_bytes())?;
-    store.write_atomic(
+    store.create_new(&format!("{base}.json"), to_pretty_file(record).as_bytes())?;
+    store.create_new(
         &format!("{base}.md"),
         evals::render(kind, record).as_bytes(),
     )?;
