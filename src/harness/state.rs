@@ -4,7 +4,7 @@
 use crate::clock::{epoch_ms, now_iso};
 use crate::harness::ToolError;
 use crate::json::{parse_lenient, to_compact, to_pretty_file};
-use crate::sanitize::untrusted_block;
+use crate::sanitize::{js_string, sanitize_text, untrusted_block};
 use crate::store::{LockKind, Store};
 use serde_json::{json, Map, Value};
 
@@ -62,16 +62,39 @@ pub fn normalise(file: &Map<String, Value>) -> Map<String, Value> {
         .unwrap_or_default();
     if let Some(Value::Object(file_counters)) = file.get("counters") {
         for (key, value) in file_counters {
-            counters.insert(key.clone(), value.clone());
+            // A counter is a non-negative safe integer; anything else (a string, a negative or
+            // absurd number) is reset rather than carried forward and incremented as text.
+            let valid = value.as_f64().is_some_and(|n| {
+                n >= 0.0 && n.fract() == 0.0 && n <= crate::schema::MAX_SAFE_INTEGER
+            });
+            counters.insert(key.clone(), if valid { value.clone() } else { json!(0) });
         }
     }
     state.insert("counters".into(), Value::Object(counters));
     for list in ["decisions", "events"] {
-        if !state.get(list).is_some_and(Value::is_array) {
-            state.insert(list.into(), json!([]));
+        match state.get_mut(list) {
+            Some(Value::Array(items)) if items.len() > MAX_STATE_EVENTS => {
+                items.drain(..items.len() - MAX_STATE_EVENTS);
+            }
+            Some(Value::Array(_)) => {}
+            _ => {
+                state.insert(list.into(), json!([]));
+            }
         }
     }
     state
+}
+
+/// Refuses to modify a state written by a newer schema than this server knows: writing it
+/// back would silently downgrade what a newer server relies on.
+fn check_writable_version(state: &Map<String, Value>) -> Result<(), ToolError> {
+    match state.get("version").and_then(Value::as_f64) {
+        Some(version) if version > CURRENT_STATE_VERSION as f64 => Err(ToolError::new(format!(
+            "state.json has schema version {}, newer than this server's {CURRENT_STATE_VERSION}; refusing to modify it. Upgrade codex-harness-mcp.",
+            crate::json::js_number(version)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Appends an event (`ts` and `type` first) and keeps the newest [`MAX_STATE_EVENTS`].
@@ -155,46 +178,128 @@ pub fn mutate_state<T>(
 ) -> Result<(T, Map<String, Value>), ToolError> {
     let _lock = store.lock(LockKind::State)?;
     let mut state = load_state(store)?;
+    check_writable_version(&state)?;
     let result = change(&mut state)?;
     save_state(store, &state)?;
     Ok((result, state))
 }
 
-/// The state as an agent may see it: stored user text wrapped, everything else as is.
+/// Event fields an agent may see; anything else a planted state.json carries is not shown.
+const EVENT_FIELDS: [&str; 22] = [
+    "ts",
+    "type",
+    "summary",
+    "note",
+    "status",
+    "focus",
+    "activeContractId",
+    "contractId",
+    "traceId",
+    "kind",
+    "gateId",
+    "verdict",
+    "knowledgeId",
+    "harnessProfileId",
+    "mode",
+    "evalCaseId",
+    "split",
+    "evalRunId",
+    "harnessProposalId",
+    "riskLevel",
+    "promotionDecisionId",
+    "decision",
+];
+/// Longest plain (unwrapped) stored string shown in a state projection.
+const MAX_SHOWN_FIELD: usize = 500;
+
+fn wrap_if_truthy(value: Option<&Value>, label: &str) -> Value {
+    match value.filter(|v| crate::harness::truthy(v)) {
+        Some(text) => json!(untrusted_block(Some(&js_string(text)), label)),
+        None => value
+            .cloned()
+            .filter(|v| v.is_null() || v.is_string())
+            .unwrap_or(Value::Null),
+    }
+}
+
+/// A stored scalar as shown unwrapped: strings sanitised and bounded, numbers, booleans and
+/// null as they are, anything else hidden.
+fn shown_scalar(value: &Value, max: usize) -> Option<Value> {
+    match value {
+        Value::String(text) => Some(json!(sanitize_text(text, max))),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Some(value.clone()),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// The state as an agent may see it. Built from the known fields only: unknown top-level keys
+/// a planted or foreign state.json carries are kept on disk but never shown; stored user text
+/// is wrapped; other strings are sanitised.
 pub fn agent_safe_state(state: &Map<String, Value>) -> Value {
-    let mut out = state.clone();
-    for (key, label) in [
-        ("projectName", "state.projectName"),
-        ("focus", "state.focus"),
-    ] {
-        if let Some(text) = out.get(key).filter(|v| crate::harness::truthy(v)) {
-            let wrapped = untrusted_block(Some(&crate::sanitize::js_string(text)), label);
-            out.insert(key.into(), json!(wrapped));
-        }
-    }
-    if let Some(Value::Array(decisions)) = out.get_mut("decisions") {
-        for decision in decisions.iter_mut().filter_map(Value::as_object_mut) {
-            let text = decision.get("text").map(crate::sanitize::js_string);
-            decision.insert(
-                "text".into(),
-                json!(untrusted_block(text.as_deref(), "state.decision")),
-            );
-        }
-    }
-    if let Some(Value::Array(events)) = out.get_mut("events") {
-        for event in events.iter_mut().filter_map(Value::as_object_mut) {
-            for (key, label) in [
-                ("note", "state.event.note"),
-                ("summary", "state.event.summary"),
-            ] {
-                if let Some(text) = event.get(key).filter(|v| crate::harness::truthy(v)) {
-                    let wrapped = untrusted_block(Some(&crate::sanitize::js_string(text)), label);
-                    event.insert(key.into(), json!(wrapped));
-                }
-            }
-        }
-    }
-    Value::Object(out)
+    let field = |key: &str| state.get(key);
+    let counters: Map<String, Value> = COUNTERS
+        .iter()
+        .map(|name| {
+            (
+                name.to_string(),
+                field("counters")
+                    .and_then(|c| c.get(*name))
+                    .cloned()
+                    .unwrap_or(json!(0)),
+            )
+        })
+        .collect();
+    let decisions: Vec<Value> = field("decisions")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .map(|d| {
+                    json!({
+                        "id": d.get("id").and_then(|v| shown_scalar(v, 180)),
+                        "ts": d.get("ts").and_then(|v| shown_scalar(v, 80)),
+                        "text": untrusted_block(d.get("text").map(js_string).as_deref(), "state.decision")
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let events: Vec<Value> = field("events")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|event| {
+                    let mut shown = Map::new();
+                    for (key, value) in event
+                        .iter()
+                        .filter(|(k, _)| EVENT_FIELDS.contains(&k.as_str()))
+                    {
+                        let projected = match key.as_str() {
+                            "note" => Some(wrap_if_truthy(Some(value), "state.event.note")),
+                            "summary" => Some(wrap_if_truthy(Some(value), "state.event.summary")),
+                            _ => shown_scalar(value, MAX_SHOWN_FIELD),
+                        };
+                        if let Some(projected) = projected {
+                            shown.insert(key.clone(), projected);
+                        }
+                    }
+                    Value::Object(shown)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "version": field("version").filter(|v| v.is_number()).cloned().unwrap_or(json!(CURRENT_STATE_VERSION)),
+        "projectName": wrap_if_truthy(field("projectName"), "state.projectName"),
+        "focus": wrap_if_truthy(field("focus"), "state.focus"),
+        "status": field("status").and_then(|v| shown_scalar(v, 50)),
+        "activeContractId": field("activeContractId").and_then(|v| shown_scalar(v, 120)),
+        "counters": counters,
+        "decisions": decisions,
+        "events": events
+    })
 }
 
 /// What `harness_migrate` did.

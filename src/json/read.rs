@@ -17,10 +17,12 @@ impl std::fmt::Display for ParseError {
     }
 }
 
-/// Parses one protocol line. The bytes must be UTF-8; lone surrogate escapes are accepted
-/// (as JavaScript does) and decoded to U+FFFD.
+/// Parses one protocol line strictly: a lone surrogate escape is an error (JavaScript would
+/// accept it; we refuse to normalise what the client sent into something else), and so is a
+/// number too large for a double.
 pub fn parse_message(text: &str) -> Result<Value, ParseError> {
-    parse_text(text)
+    check_depth(text)?;
+    serde_json::from_str(text).map_err(|error| ParseError(error.to_string()))
 }
 
 /// Parses a stored file leniently: invalid UTF-8 and lone surrogate escapes become U+FFFD,
@@ -131,8 +133,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lone_surrogate_escapes_become_replacement_characters() {
-        let value = parse_message(r#"{"a":"x\ud800y","b":"\udc00","c":"\ud83d\ude00"}"#).unwrap();
+    fn protocol_lines_refuse_lone_surrogates_but_keep_pairs() {
+        assert!(parse_message(r#"{"a":"x\ud800y"}"#).is_err());
+        assert!(parse_message(r#"{"a":"\udc00"}"#).is_err());
+        assert_eq!(parse_message(r#"{"c":"\ud83d\ude00"}"#).unwrap()["c"], "😀");
+        assert!(parse_message("[1e400]").is_err());
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_in_files_become_replacement_characters() {
+        let value = parse_lenient(br#"{"a":"x\ud800y","b":"\udc00","c":"\ud83d\ude00"}"#).unwrap();
         assert_eq!(value["a"], "x\u{fffd}y");
         assert_eq!(value["b"], "\u{fffd}");
         assert_eq!(value["c"], "😀");

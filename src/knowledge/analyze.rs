@@ -49,8 +49,13 @@ pub fn tokenize(text: &str) -> Vec<String> {
     tokens
 }
 
-/// Terms for ranking: each token stemmed, plus the stemmed parts of compound tokens. At most
-/// `max_terms` tokens are read (the caller bounds the work per field).
+/// Longest term kept for ranking, in bytes (terms are ASCII): as the index's termCounts, so one
+/// giant token cannot make an index entry large.
+pub const MAX_RANKED_TERM_LENGTH: usize = 80;
+
+/// Terms for ranking: each token stemmed, plus the stemmed parts of compound tokens, none longer
+/// than [`MAX_RANKED_TERM_LENGTH`]. At most `max_terms` tokens are read (the caller bounds the
+/// work per field).
 pub fn analyze(text: &str, max_terms: usize) -> Vec<String> {
     let mut terms = Vec::new();
     for token in raw_tokens(text, TOKENIZE_MAX_LENGTH)
@@ -69,6 +74,7 @@ pub fn analyze(text: &str, max_terms: usize) -> Vec<String> {
             terms.push(stem(trimmed));
         }
     }
+    terms.retain(|term| term.len() <= MAX_RANKED_TERM_LENGTH);
     terms
 }
 
@@ -162,6 +168,16 @@ pub fn is_integer_key(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranked_terms_longer_than_the_limit_are_dropped() {
+        let at = "a".repeat(MAX_RANKED_TERM_LENGTH);
+        let above = "b".repeat(MAX_RANKED_TERM_LENGTH + 1);
+        let below = "c".repeat(MAX_RANKED_TERM_LENGTH - 1);
+        let terms = analyze(&format!("{at} {above} {below}"), 10);
+        assert!(terms.contains(&at) && terms.contains(&below));
+        assert!(!terms.iter().any(|t| t.starts_with('b')));
+    }
 
     #[test]
     fn tokenizer_keeps_path_characters_and_drops_stop_words_and_accents() {

@@ -3,6 +3,7 @@
 use super::utf16::{utf16_len, utf16_prefix};
 use crate::json::js_number;
 use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
 
 /// Default maximum length of a stored text, in UTF-16 units.
 pub const MAX_TEXT_LENGTH: usize = 12_000;
@@ -37,35 +38,81 @@ pub fn js_string(value: &Value) -> String {
     }
 }
 
+/// Characters removed from stored text: the original's set (C0 controls but TAB and LF, DEL,
+/// zero-width characters, bidi embeddings/overrides/isolates, BOM, U+FFFD) plus, as a
+/// deliberate hardening, every other invisible character that can hide text from a human
+/// reviewer while an LLM still reads it: C1 controls, the remaining format (Cf) characters,
+/// Unicode tag characters ("ASCII smuggling"), variation selectors and the Hangul fillers.
 fn is_stripped(ch: char) -> bool {
     matches!(ch,
+        // The original's set.
         '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}'
         | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-        | '\u{feff}' | '\u{fffd}')
+        | '\u{feff}' | '\u{fffd}'
+        // C1 controls.
+        | '\u{80}'..='\u{9f}'
+        // The rest of the format (Cf) characters.
+        | '\u{ad}' | '\u{600}'..='\u{605}' | '\u{61c}' | '\u{6dd}' | '\u{70f}' | '\u{890}'..='\u{891}'
+        | '\u{8e2}' | '\u{180e}' | '\u{2060}'..='\u{2064}' | '\u{206a}'..='\u{206f}'
+        | '\u{fff9}'..='\u{fffb}' | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}'
+        | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}'
+        // Tag characters, variation selectors, Mongolian free variation selectors, fillers.
+        | '\u{e0000}'..='\u{e007f}' | '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}'
+        | '\u{180b}'..='\u{180d}' | '\u{180f}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
 }
 
-/// Length of the `<untrusted-data` / `</untrusted-data` opener starting at `at`, if one starts
-/// there. The word must end at an ASCII word boundary, as the original's `\b` requires.
-fn marker_len(bytes: &[u8], at: usize) -> Option<usize> {
-    let rest = &bytes[at..];
-    let start = match rest {
-        [b'<', b'/', ..] => 2,
-        [b'<', ..] => 1,
-        _ => return None,
-    };
-    let word = rest.get(start..start + MARKER_WORD.len())?;
-    if !word.eq_ignore_ascii_case(MARKER_WORD) {
+/// The ASCII character `ch` is compatibility-equivalent to (NFKC), if any: fullwidth `＜`,
+/// small `﹤` and fullwidth letters fold to their ASCII forms, so look-alike markers are caught.
+fn ascii_fold(ch: char) -> Option<char> {
+    if ch.is_ascii() {
+        return Some(ch);
+    }
+    let mut folded = std::iter::once(ch).nfkc();
+    match (folded.next(), folded.next()) {
+        (Some(single), None) if single.is_ascii() => Some(single),
+        _ => None,
+    }
+}
+
+/// Byte length of the `<untrusted-data` / `</untrusted-data` opener at the start of `text`, if
+/// one is there, comparing ASCII case-insensitively after [`ascii_fold`]. The word must end
+/// at an ASCII word boundary, as the original's `\b` requires.
+fn marker_len(text: &str) -> Option<usize> {
+    let mut chars = text.char_indices().map(|(at, ch)| (at, ascii_fold(ch)));
+    if chars.next()?.1 != Some('<') {
         return None;
     }
-    let end = start + MARKER_WORD.len();
-    match rest.get(end) {
-        Some(next) if next.is_ascii_alphanumeric() || *next == b'_' => None,
-        _ => Some(end),
+    let mut word = MARKER_WORD.iter();
+    let mut expected = word.next();
+    let mut slash_allowed = true;
+    for (at, folded) in chars {
+        match expected {
+            Some(want) => {
+                let got = folded?;
+                if slash_allowed && got == '/' {
+                    slash_allowed = false;
+                    continue;
+                }
+                slash_allowed = false;
+                if !got.eq_ignore_ascii_case(&char::from(*want)) {
+                    return None;
+                }
+                expected = word.next();
+            }
+            None => {
+                return match folded {
+                    Some(next) if next.is_ascii_alphanumeric() || next == '_' => None,
+                    _ => Some(at),
+                };
+            }
+        }
     }
+    expected.is_none().then_some(text.len())
 }
 
-/// The original's `sanitizeText(value, {maxLength})` on a string: newlines normalised to LF,
-/// control/format characters stripped, block markers neutralised, length bounded.
+/// The original's `sanitizeText(value, {maxLength})` on a string, hardened: newlines (CR,
+/// CRLF, U+2028, U+2029) normalised to LF, invisible characters stripped, block markers
+/// (and their look-alikes) neutralised, length bounded in UTF-16 units.
 pub fn sanitize_text(text: &str, max_length: usize) -> String {
     let mut cleaned = String::with_capacity(text.len().min(max_length * 4 + 64));
     let mut chars = text.chars().peekable();
@@ -75,22 +122,23 @@ pub fn sanitize_text(text: &str, max_length: usize) -> String {
                 chars.next();
             }
             cleaned.push('\n');
+        } else if ch == '\u{2028}' || ch == '\u{2029}' {
+            cleaned.push('\n');
         } else if !is_stripped(ch) {
             cleaned.push(ch);
         }
     }
-    let bytes = cleaned.as_bytes();
     let mut neutralised = String::with_capacity(cleaned.len());
     let mut copied = 0;
     let mut index = 0;
-    while index < bytes.len() {
-        if let Some(len) = marker_len(bytes, index) {
+    while let Some(ch) = cleaned[index..].chars().next() {
+        if let Some(len) = marker_len(&cleaned[index..]) {
             neutralised.push_str(&cleaned[copied..index]);
             neutralised.push_str(UNTRUSTED_MARKER_REPLACEMENT);
             index += len;
             copied = index;
         } else {
-            index += 1;
+            index += ch.len_utf8();
         }
     }
     neutralised.push_str(&cleaned[copied..]);
@@ -148,9 +196,36 @@ mod tests {
     }
 
     #[test]
-    fn other_unicode_passes_through() {
-        let input = "café \u{85} \u{2028} \u{2070} 😀 \u{e0041}";
+    fn ordinary_unicode_passes_through() {
+        let input = "café naïve Ünïcödé ß 中文 العربية 😀 \u{2070} ½";
         assert_eq!(sanitize_text(input, 100), input);
+    }
+
+    #[test]
+    fn invisible_characters_beyond_the_original_set_are_stripped() {
+        let input = "a\u{e0049}\u{e0067}\u{2060}\u{2064}\u{ad}\u{61c}\u{180e}\u{fff9}\u{fffb}\u{fe0f}\u{e0100}\u{85}\u{9b}\u{3164}b";
+        assert_eq!(sanitize_text(input, 100), "ab");
+        assert_eq!(sanitize_text("a\u{2028}b\u{2029}c", 100), "a\nb\nc");
+    }
+
+    #[test]
+    fn look_alike_markers_are_neutralised() {
+        for marker in [
+            "\u{ff1c}/untrusted-data\u{ff1e}",
+            "\u{fe64}untrusted-data",
+            "<\u{ff0f}ｕｎｔｒｕｓｔｅｄ-ｄａｔａ",
+            "<untrusted\u{ff0d}data",
+        ] {
+            let out = sanitize_text(marker, 100);
+            assert!(
+                out.starts_with(UNTRUSTED_MARKER_REPLACEMENT),
+                "{marker:?} -> {out:?}"
+            );
+        }
+        assert_eq!(
+            sanitize_text("\u{ff1c}untrusted-datax", 100),
+            "\u{ff1c}untrusted-datax"
+        );
     }
 
     #[test]

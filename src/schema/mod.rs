@@ -30,6 +30,10 @@ pub fn type_name(value: &Value) -> &'static str {
     }
 }
 
+/// Largest magnitude an `integer` argument may have: JavaScript's safe-integer range, so every
+/// accepted integer is exact in a double, in an `i64`, and in a Node reader of our files.
+pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
 /// `Number.isInteger`: `1.0`, `1e3` and `-0` count as integers.
 fn is_integer(value: &Value) -> bool {
     match value {
@@ -151,6 +155,20 @@ fn validate_at(schema: &Value, instance: &Value, path: &str, depth: usize) -> Re
             let Some(value) = instance.as_f64().filter(|_| is_number) else {
                 return Err(expected("number"));
             };
+            let exact = match instance {
+                Value::Number(n) => n
+                    .as_i64()
+                    .map(|i| i.unsigned_abs() as f64)
+                    .or(n.as_u64().map(|u| u as f64)),
+                _ => None,
+            }
+            .unwrap_or(value.abs());
+            if kind == "integer" && exact > MAX_SAFE_INTEGER {
+                return Err(format!(
+                    "{path}: integer outside the safe range ±{}",
+                    js_number(MAX_SAFE_INTEGER)
+                ));
+            }
             if let Some(min) = bound(schema, "minimum").filter(|min| value < *min) {
                 return Err(format!("{path}: {kind} below minimum={}", js_number(min)));
             }
@@ -277,6 +295,19 @@ mod tests {
         let parsed: Value =
             serde_json::from_str(r#"{"title":"abc","kind":"a","count":2e0}"#).unwrap();
         assert_eq!(check(parsed), Ok(()));
+    }
+
+    #[test]
+    fn integers_beyond_the_safe_range_are_refused() {
+        let at = json!({"title": "abc", "kind": "a", "ratio": 1, "tags": ["x"]});
+        assert_eq!(check(at), Ok(()));
+        let schema = json!({"type": "integer"});
+        assert_eq!(validate(&schema, &json!(9_007_199_254_740_991u64)), Ok(()));
+        assert_eq!(validate(&schema, &json!(9_007_199_254_740_990u64)), Ok(()));
+        assert_eq!(validate(&schema, &json!(-9_007_199_254_740_991i64)), Ok(()));
+        assert!(validate(&schema, &json!(9_007_199_254_740_992u64)).is_err());
+        assert!(validate(&schema, &json!(18_446_744_073_709_551_615u64)).is_err());
+        assert!(validate(&schema, &json!(1e20)).is_err());
     }
 
     #[test]

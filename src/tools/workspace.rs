@@ -84,7 +84,7 @@ pub fn update_state(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolErr
         Ok(())
     })?;
     Ok(ToolOutput::Object(
-        json!({"projectPath": project_path(store), "state": state}),
+        json!({"projectPath": project_path(store), "state": agent_safe_state(&state)}),
     ))
 }
 
