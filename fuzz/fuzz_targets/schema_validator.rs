@@ -1,0 +1,55 @@
+//! `schema::validate` on structure-aware schemas and instances.
+//!
+//! Checks, for schemas from the supported subset (bounded depth) and instances near them:
+//! - it never panics;
+//! - differential: it accepts exactly what the `jsonschema` crate accepts. Lengths are made
+//!   comparable by handing the oracle a view in which each UTF-16 unit is one `char` (our
+//!   `minLength`/`maxLength` count UTF-16 units as JavaScript does; the oracle counts chars);
+//! - every tool's real `inputSchema` from `catalog.json` accepts instances built to satisfy
+//!   it, and the oracle agrees on those instances too.
+#![no_main]
+
+use arbitrary::{Result, Unstructured};
+use codex_harness_mcp::schema::validate;
+use fuzz_support::{catalogue, near, satisfying, schema, utf16_view};
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fn oracle(schema: &Value, instance: &Value) -> bool {
+    let validator = jsonschema::validator_for(&utf16_view(schema))
+        .unwrap_or_else(|error| panic!("generated schema rejected by the oracle: {error}\n{schema}"));
+    validator.is_valid(&utf16_view(instance))
+}
+
+fn run(u: &mut Unstructured<'_>) -> Result<()> {
+    if u.ratio(1, 3)? {
+        let tools = catalogue();
+        let tool = u.choose(tools)?;
+        let input_schema = &tool["inputSchema"];
+        let instance = satisfying(u, input_schema, 4)?;
+        assert_eq!(
+            validate(input_schema, &instance),
+            Ok(()),
+            "{} rejected an instance built to satisfy its schema: {instance}",
+            tool["name"]
+        );
+        assert!(oracle(input_schema, &instance), "oracle rejects {instance}");
+        return Ok(());
+    }
+    let schema = schema(u, 4)?;
+    for _ in 0..u.int_in_range(1..=4)? {
+        let instance = near(u, &schema, 4)?;
+        let ours = validate(&schema, &instance);
+        let theirs = oracle(&schema, &instance);
+        assert_eq!(
+            ours.is_ok(),
+            theirs,
+            "validators disagree\nschema:   {schema}\ninstance: {instance}\nours:     {ours:?}"
+        );
+    }
+    Ok(())
+}
+
+fuzz_target!(|data: &[u8]| {
+    let _ = run(&mut Unstructured::new(data));
+});
