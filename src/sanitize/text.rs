@@ -67,7 +67,10 @@ fn marker_len(bytes: &[u8], at: usize) -> Option<usize> {
 /// The original's `sanitizeText(value, {maxLength})` on a string: newlines normalised to LF,
 /// control/format characters stripped, block markers neutralised, length bounded.
 pub fn sanitize_text(text: &str, max_length: usize) -> String {
-    let mut cleaned = String::with_capacity(text.len().min(max_length * 4 + 64));
+    let mut cleaned = String::with_capacity(
+        text.len()
+            .min(max_length.saturating_mul(4).saturating_add(64)),
+    );
     let mut chars = text.chars().peekable();
     while let Some(ch) = chars.next() {
         if ch == '\r' {
