@@ -43,3 +43,18 @@ fn sanitize_text_accepts_the_largest_limit() {
     assert_eq!(sanitize_text("a\u{200b}b", usize::MAX), "ab");
     assert_eq!(sanitize_text("", usize::MAX), "");
 }
+
+/// sanitizer: truncating `…</untrusted-datax` right after its marker word left
+/// `</untrusted-data` followed by the suffix's newline: a live closing marker in "sanitised"
+/// text. The partial opener is now left out of the kept prefix.
+#[test]
+fn truncation_cannot_complete_a_block_marker() {
+    let text = include_str!("fixtures/fuzz/sanitizer_truncated_closer.txt");
+    for max in 0..text.len() {
+        let out = sanitize_text(text, max);
+        let lower = out.to_ascii_lowercase();
+        assert!(!lower.contains("</untrusted-data\n"), "{max}: {out:?}");
+        assert!(!lower.contains("<untrusted-data\n"), "{max}: {out:?}");
+    }
+    assert_eq!(sanitize_text(text, 16), "\n[truncated 17 characters]");
+}

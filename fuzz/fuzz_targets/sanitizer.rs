@@ -5,7 +5,8 @@
 //!   opener (ASCII case-insensitive, at an ASCII word boundary) survives;
 //! - untruncated output is exactly the untruncated sanitisation of the input, and is a fixed
 //!   point (`s(s(x)) == s(x)`); truncated output is the longest prefix of it that fits in
-//!   `max` UTF-16 units plus `\n[truncated N characters]` with the right N;
+//!   `max` UTF-16 units (less a trailing marker word the cut would complete) plus
+//!   `\n[truncated N characters]` with the right N;
 //! - `untrusted_block` of the output opens once at its start and closes once at its end;
 //! - `safe_file_id` only returns `^[A-Za-z0-9._-]+$` without `..`; `slugify` only returns
 //!   `^[a-z0-9-]{1,56}$`.
@@ -80,12 +81,18 @@ fn check(case: &Case) {
     if units(&full) <= case.max {
         assert_eq!(out, full, "untruncated output differs from the unbounded one");
     } else {
-        let kept = full
+        let longest = full
             .char_indices()
             .map(|(at, ch)| at + ch.len_utf8())
             .take_while(|end| units(&full[..*end]) <= case.max)
             .last()
             .map_or("", |end| &full[..end]);
+        // A trailing marker word left by the cut is dropped (the suffix would complete it).
+        let lower = longest.to_ascii_lowercase();
+        let kept = ["</untrusted-data", "<untrusted-data"]
+            .iter()
+            .find(|marker| lower.ends_with(*marker))
+            .map_or(longest, |marker| &longest[..longest.len() - marker.len()]);
         let suffix = format!("\n[truncated {} characters]", units(&full) - units(kept));
         assert_eq!(out, format!("{kept}{suffix}"), "wrong truncation");
         assert!(units(&out) <= case.max + units(&suffix));

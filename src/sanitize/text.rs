@@ -101,7 +101,16 @@ pub fn sanitize_text(text: &str, max_length: usize) -> String {
     if length <= max_length {
         return neutralised;
     }
-    let kept = utf16_prefix(&neutralised, max_length);
+    let mut kept = utf16_prefix(&neutralised, max_length);
+    // The cut can end the text right after a harmless `<untrusted-datax`'s marker word; the
+    // suffix's newline would then complete a live marker. Leave such a trailing opener out.
+    let partial = [MARKER_WORD.len() + 2, MARKER_WORD.len() + 1]
+        .into_iter()
+        .filter_map(|len| kept.len().checked_sub(len))
+        .find(|at| marker_len(kept.as_bytes(), *at) == Some(kept.len() - at));
+    if let Some(at) = partial {
+        kept = &kept[..at];
+    }
     let omitted = length - utf16_len(kept);
     format!("{kept}\n[truncated {omitted} characters]")
 }
@@ -196,6 +205,22 @@ mod tests {
         assert_eq!(
             sanitize_text(&above, MAX_TEXT_LENGTH),
             format!("{at}\n[truncated 1 characters]")
+        );
+    }
+
+    #[test]
+    fn truncation_never_completes_a_block_marker() {
+        assert_eq!(
+            sanitize_text("ab</untrusted-datax", 18),
+            "ab\n[truncated 17 characters]"
+        );
+        assert_eq!(
+            sanitize_text("<UNTRUSTED-DATA_", 15),
+            "\n[truncated 16 characters]"
+        );
+        assert_eq!(
+            sanitize_text("<untrusted-datax", 14),
+            "<untrusted-dat\n[truncated 2 characters]"
         );
     }
 
