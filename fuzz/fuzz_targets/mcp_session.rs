@@ -12,6 +12,9 @@
 //!   `.codex-harness/` exists in the project directory;
 //! - no error message and no `isError` text contains the project's absolute path.
 //!
+//! Raw mode (for seeds): the input after its first byte is a JSONL session, and what a reply
+//! must look like follows from JSON-RPC alone (see `expect_raw`).
+//!
 //! The project is created once per process in the temp directory (tmpfs when available) and
 //! its harness directory is emptied before each input, so every input starts from scratch and
 //! a crash reproduces. No confinement is applied in the fuzz process.
@@ -300,21 +303,53 @@ fn check_disk(fixture: &Fixture) {
     }
 }
 
+/// What JSON-RPC 2.0 itself says about a raw line: an object with an `id` is answered with
+/// that id; a well-formed notification is not answered; anything else may get an error.
+fn expect_raw(frame: &Frame) -> Expect {
+    let Frame::Line(bytes) = frame else {
+        return Expect::Anything;
+    };
+    let Ok(Value::Object(message)) = serde_json::from_slice::<Value>(bytes) else {
+        return Expect::Anything;
+    };
+    match message.get("id") {
+        Some(id) => Expect::Reply {
+            id: id.clone(),
+            schema_valid_tool: false,
+        },
+        None if message.get("jsonrpc") == Some(&json!("2.0"))
+            && message.get("method").is_some_and(Value::is_string) =>
+        {
+            Expect::Nothing
+        }
+        None => Expect::Anything,
+    }
+}
+
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let fixture = fixture();
     reset(fixture);
     let mut stream = Vec::new();
     let mut expectations = Vec::new();
-    for _ in 0..u.int_in_range(1..=8)? {
-        let (line, expect) = message(u, &fixture.project_text)?;
-        stream.extend_from_slice(&line);
-        stream.push(b'\n');
-        expectations.push(expect);
+    let raw = u.ratio(1, 4)?;
+    if raw {
+        // Raw mode, for seeds: the rest of the input is a JSONL session.
+        stream.extend_from_slice(u.bytes(u.len())?);
+    } else {
+        for _ in 0..u.int_in_range(1..=8)? {
+            let (line, expect) = message(u, &fixture.project_text)?;
+            stream.extend_from_slice(&line);
+            stream.push(b'\n');
+            expectations.push(expect);
+        }
     }
     let mut framer = Framer::new();
     let mut frames = Vec::new();
     framer.push(&stream, &mut frames);
     framer.finish(&mut frames);
+    if raw {
+        expectations = frames.iter().map(expect_raw).collect();
+    }
     assert_eq!(frames.len(), expectations.len(), "one frame per line");
     for (frame, expect) in frames.iter().zip(&expectations) {
         let reply = fixture.server.handle_frame(frame);

@@ -14,7 +14,7 @@
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use codex_harness_mcp::sanitize::{safe_file_id, sanitize_text, slugify, untrusted_block};
-use fuzz_support::HOSTILE;
+use fuzz_support::{hostile_string, HOSTILE};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug)]
@@ -26,6 +26,16 @@ struct Case {
 
 impl<'a> Arbitrary<'a> for Case {
     fn arbitrary(u: &mut Unstructured<'a>) -> Result<Self> {
+        let max = match u.int_in_range(0..=3)? {
+            0 => codex_harness_mcp::sanitize::MAX_TEXT_LENGTH,
+            _ => u.int_in_range(0..=200)?,
+        };
+        let source = hostile_string(u, 3)?;
+        if u.ratio(1, 4)? {
+            // Raw mode, for seeds: the rest of the input is the text.
+            let text = String::from_utf8_lossy(u.bytes(u.len())?).into_owned();
+            return Ok(Case { text, max, source });
+        }
         let mut text = String::new();
         for _ in 0..u.int_in_range(0..=24)? {
             match u.int_in_range(0..=3)? {
@@ -34,11 +44,6 @@ impl<'a> Arbitrary<'a> for Case {
                 _ => text.push_str(u.arbitrary()?),
             }
         }
-        let max = match u.int_in_range(0..=3)? {
-            0 => codex_harness_mcp::sanitize::MAX_TEXT_LENGTH,
-            _ => u.int_in_range(0..=200)?,
-        };
-        let source = u.arbitrary()?;
         Ok(Case { text, max, source })
     }
 }

@@ -6,7 +6,9 @@
 //!   comparable by handing the oracle a view in which each UTF-16 unit is one `char` (our
 //!   `minLength`/`maxLength` count UTF-16 units as JavaScript does; the oracle counts chars);
 //! - every tool's real `inputSchema` from `catalog.json` accepts instances built to satisfy
-//!   it, and the oracle agrees on those instances too.
+//!   it, and the oracle agrees on those instances too;
+//! - raw mode (seeds): a JSON `{"tool", "instance"}` is checked against the oracle on that
+//!   tool's real schema, whatever the instance.
 #![no_main]
 
 use arbitrary::{Result, Unstructured};
@@ -21,7 +23,34 @@ fn oracle(schema: &Value, instance: &Value) -> bool {
     validator.is_valid(&utf16_view(instance))
 }
 
+/// Raw mode, for seeds: `{"tool": name, "instance": …}` checks the real catalogue schema
+/// against the oracle on any instance; `{"schema": …, "instance": …}` only must not panic
+/// (such a schema may use keywords outside the subset, where no differential applies).
+fn raw(bytes: &[u8]) {
+    let Ok(case) = serde_json::from_slice::<Value>(bytes) else {
+        return;
+    };
+    let instance = &case["instance"];
+    if let Some(tool) = catalogue().iter().find(|t| t["name"] == case["tool"]) {
+        let schema = &tool["inputSchema"];
+        let ours = validate(schema, instance);
+        assert_eq!(
+            ours.is_ok(),
+            oracle(schema, instance),
+            "validators disagree on {}\ninstance: {instance}\nours:     {ours:?}",
+            tool["name"]
+        );
+    } else if let Some(schema) = case.get("schema") {
+        let _ = validate(schema, instance);
+    }
+}
+
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
+    if u.ratio(1, 4)? {
+        let rest = u.bytes(u.len())?;
+        raw(rest);
+        return Ok(());
+    }
     if u.ratio(1, 3)? {
         let tools = catalogue();
         let tool = u.choose(tools)?;
