@@ -114,7 +114,10 @@ fn marker_len(text: &str) -> Option<usize> {
 /// CRLF, U+2028, U+2029) normalised to LF, invisible characters stripped, block markers
 /// (and their look-alikes) neutralised, length bounded in UTF-16 units.
 pub fn sanitize_text(text: &str, max_length: usize) -> String {
-    let mut cleaned = String::with_capacity(text.len().min(max_length * 4 + 64));
+    let mut cleaned = String::with_capacity(
+        text.len()
+            .min(max_length.saturating_mul(4).saturating_add(64)),
+    );
     let mut chars = text.chars().peekable();
     while let Some(ch) = chars.next() {
         if ch == '\r' {
@@ -146,7 +149,21 @@ pub fn sanitize_text(text: &str, max_length: usize) -> String {
     if length <= max_length {
         return neutralised;
     }
-    let kept = utf16_prefix(&neutralised, max_length);
+    let mut kept = utf16_prefix(&neutralised, max_length);
+    // The cut can end the text right after a harmless `<untrusted-datax`'s marker word; the
+    // suffix's newline would then complete a live marker. Leave such a trailing opener out.
+    let tail_start = kept
+        .char_indices()
+        .rev()
+        .nth(MARKER_WORD.len() + 1)
+        .map_or(0, |(at, _)| at);
+    let partial = kept[tail_start..]
+        .char_indices()
+        .map(|(offset, _)| tail_start + offset)
+        .find(|at| marker_len(&kept[*at..]) == Some(kept.len() - at));
+    if let Some(at) = partial {
+        kept = &kept[..at];
+    }
     let omitted = length - utf16_len(kept);
     format!("{kept}\n[truncated {omitted} characters]")
 }
@@ -268,6 +285,22 @@ mod tests {
         assert_eq!(
             sanitize_text(&above, MAX_TEXT_LENGTH),
             format!("{at}\n[truncated 1 characters]")
+        );
+    }
+
+    #[test]
+    fn truncation_never_completes_a_block_marker() {
+        assert_eq!(
+            sanitize_text("ab</untrusted-datax", 18),
+            "ab\n[truncated 17 characters]"
+        );
+        assert_eq!(
+            sanitize_text("<UNTRUSTED-DATA_", 15),
+            "\n[truncated 16 characters]"
+        );
+        assert_eq!(
+            sanitize_text("<untrusted-datax", 14),
+            "<untrusted-dat\n[truncated 2 characters]"
         );
     }
 

@@ -48,6 +48,27 @@ fn is_integer(value: &Value) -> bool {
     }
 }
 
+/// Equality as `enum` needs it: numbers compare by value (`1 == 1.0`, `-0 == 0`, as in
+/// JavaScript and JSON Schema), containers element by element, everything else exactly.
+fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(key, x)| y.get(key).is_some_and(|y| json_equal(x, y)))
+        }
+        _ => a == b,
+    }
+}
+
+fn in_enum(options: &[Value], instance: &Value) -> bool {
+    options.iter().any(|option| json_equal(option, instance))
+}
+
 fn bound(schema: &Value, key: &str) -> Option<f64> {
     schema.get(key).and_then(Value::as_f64)
 }
@@ -86,7 +107,7 @@ fn validate_at(schema: &Value, instance: &Value, path: &str, depth: usize) -> Re
     }
     let Some(kind) = schema.get("type").and_then(Value::as_str) else {
         if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-            if !options.contains(instance) {
+            if !in_enum(options, instance) {
                 return Err(format!(
                     "{path}: value not in enum {}",
                     to_compact(&Value::Array(options.clone()))
@@ -138,7 +159,7 @@ fn validate_at(schema: &Value, instance: &Value, path: &str, depth: usize) -> Re
                 ));
             }
             if let Some(options) = schema.get("enum") {
-                if !options.as_array().is_some_and(|o| o.contains(instance)) {
+                if !options.as_array().is_some_and(|o| in_enum(o, instance)) {
                     return Err(enum_message(path, instance, options));
                 }
             }

@@ -1,0 +1,373 @@
+//! A whole MCP session driven through `protocol::Server::handle_frame` against a real project.
+//!
+//! Each input is a sequence of JSON-RPC lines: initialize, ping, tools/list, tools/call of every
+//! catalogue tool (arguments usually built to satisfy its schema, sometimes mutated or
+//! arbitrary), resources/list|read of hostile URIs, prompts/list|get, notifications and
+//! garbage. The lines are joined and framed by the real `Framer`. Checks:
+//! - every request with an id gets exactly one well-formed JSON-RPC 2.0 reply carrying that id
+//!   and exactly one of `result` / `error` (an integer code and a string message);
+//!   notifications and blank lines get none; garbage gets none or a well-formed error;
+//! - a tool with a handler never answers "Invalid params" to arguments that satisfy its schema;
+//! - after every message `state.json` (when present) parses as a JSON object, and nothing but
+//!   `.codex-harness/` exists in the project directory;
+//! - no error message and no `isError` text contains the project's absolute path.
+//!
+//! Raw mode (for seeds): the input after its first byte is a JSONL session, and what a reply
+//! must look like follows from JSON-RPC alone (see `expect_raw`).
+//!
+//! The project is created once per process in the temp directory (tmpfs when available) and
+//! its harness directory is emptied before each input, so every input starts from scratch and
+//! a crash reproduces. No confinement is applied in the fuzz process.
+#![no_main]
+
+use arbitrary::{Result, Unstructured};
+use codex_harness_mcp::protocol::Server;
+use codex_harness_mcp::sanitize::Redactor;
+use codex_harness_mcp::store::Store;
+use codex_harness_mcp::transport::{Frame, Framer};
+use fuzz_support::{catalogue, hostile_string, near, number, piece_string, satisfying, value};
+use libfuzzer_sys::fuzz_target;
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+struct Fixture {
+    project: PathBuf,
+    project_text: String,
+    server: Server,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let shm = PathBuf::from("/dev/shm");
+        let base = if shm.is_dir() { shm } else { std::env::temp_dir() };
+        let project = base.join(format!("chm-fuzz-session-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&project);
+        let store = Store::open(&project).expect("open the fuzz project");
+        let project_text = project.to_string_lossy().into_owned();
+        let server = Server {
+            store,
+            redactor: Redactor::new([project_text.clone()]),
+            posture: json!({"fuzzing": true}),
+        };
+        Fixture {
+            project,
+            project_text,
+            server,
+        }
+    })
+}
+
+/// Empties `.codex-harness/` (the store keeps its directory fd, so the directory stays).
+fn reset(fixture: &Fixture) {
+    let harness = fixture.project.join(".codex-harness");
+    for entry in std::fs::read_dir(&harness).expect("list harness").flatten() {
+        let path = entry.path();
+        let _ = if path.is_dir() && !path.is_symlink() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
+}
+
+/// What the reply to one line must look like.
+enum Expect {
+    Reply { id: Value, schema_valid_tool: bool },
+    Nothing,
+    Anything,
+}
+
+fn id(u: &mut Unstructured<'_>) -> Result<Value> {
+    Ok(match u.int_in_range(0..=5)? {
+        0 | 1 => Value::from(u.int_in_range(0i64..=1000)?),
+        2 => Value::String(hostile_string(u, 4)?),
+        3 => Value::Null,
+        4 => number(u)?,
+        _ => Value::from(*u.choose(&[i64::MAX, i64::MIN, -1])?),
+    })
+}
+
+const URIS: &[&str] = &[
+    "harness://state",
+    "harness://contracts",
+    "harness://traces/recent",
+    "harness://gates/recent",
+    "harness://contract/",
+    "harness://contract/..",
+    "harness://contract/%2e%2e%2fstate",
+    "harness://contract/a%2Fb?x#y",
+    "harness://contract/%FF",
+    "harness://knowledge/item/x",
+    "harness:///etc/passwd",
+    "file:///etc/passwd",
+    "",
+];
+
+const PROMPTS: &[&str] = &[
+    "harness_bootstrap_project",
+    "harness_contract_from_request",
+    "harness_failure_recovery",
+    "harness_verify_and_close",
+    "harness_handoff_context",
+    "harness_deep_research",
+    "harness_learn_from_implementation",
+    "harness_query_knowledge",
+    "nope",
+];
+
+const PROMPT_ARGS: &[&str] = &[
+    "project_name",
+    "task",
+    "contract_id",
+    "failure_summary",
+    "topic",
+    "lesson",
+    "query",
+    "profile",
+];
+
+fn request(method: &str, id: Value, params: Option<Value>) -> Value {
+    let mut message = Map::new();
+    message.insert("jsonrpc".into(), json!("2.0"));
+    message.insert("id".into(), id);
+    message.insert("method".into(), json!(method));
+    if let Some(params) = params {
+        message.insert("params".into(), params);
+    }
+    Value::Object(message)
+}
+
+/// One protocol line and what its reply must be.
+fn message(u: &mut Unstructured<'_>, project: &str) -> Result<(Vec<u8>, Expect)> {
+    let reply = |id: &Value| Expect::Reply {
+        id: id.clone(),
+        schema_valid_tool: false,
+    };
+    let (message, expect) = match u.int_in_range(0..=11)? {
+        0 => {
+            let id = id(u)?;
+            let version = u.choose(&["2024-11-05", "2025-03-26", "2025-06-18", "1999-01-01"])?;
+            let params = json!({"protocolVersion": version, "capabilities": {},
+                                "clientInfo": {"name": "fuzz", "version": "0"}});
+            (request("initialize", id.clone(), Some(params)), reply(&id))
+        }
+        1 => {
+            let method = u.choose(&[
+                "notifications/initialized",
+                "notifications/cancelled",
+                "tools/call",
+                "ping",
+            ])?;
+            let note = json!({"jsonrpc": "2.0", "method": method, "params": {}});
+            (note, Expect::Nothing)
+        }
+        2 | 3 | 4 | 5 => {
+            let id = id(u)?;
+            let tools = catalogue();
+            let tool = u.choose(tools)?;
+            let name = tool["name"].as_str().unwrap_or_default();
+            let schema = &tool["inputSchema"];
+            let (mut arguments, valid) = match u.int_in_range(0..=5)? {
+                0 => (value(u, 3)?, false),
+                1 | 2 => (near(u, schema, 4)?, false),
+                _ => (satisfying(u, schema, 4)?, true),
+            };
+            if let Some(args) = arguments.as_object_mut() {
+                if args.contains_key("project_path") || u.ratio(1, 8)? {
+                    let path = match u.int_in_range(0..=2)? {
+                        0 => project.to_string(),
+                        1 => format!("{project}/"),
+                        _ => piece_string(u, 3)?,
+                    };
+                    args.insert("project_path".into(), Value::String(path));
+                }
+            }
+            let registered = codex_harness_mcp::tools::find(name).is_some();
+            let params = json!({"name": name, "arguments": arguments});
+            let expect = Expect::Reply {
+                id: id.clone(),
+                schema_valid_tool: valid && registered,
+            };
+            (request("tools/call", id, Some(params)), expect)
+        }
+        6 => {
+            let id = id(u)?;
+            let method = u.choose(&[
+                "ping",
+                "tools/list",
+                "resources/list",
+                "resources/templates/list",
+                "prompts/list",
+            ])?;
+            (request(method, id.clone(), None), reply(&id))
+        }
+        7 | 8 => {
+            let id = id(u)?;
+            let mut uri = u.choose(URIS)?.to_string();
+            if u.arbitrary()? {
+                uri.push_str(&hostile_string(u, 3)?);
+            }
+            let mut params = json!({"uri": uri});
+            if u.ratio(1, 4)? {
+                params["project_path"] = Value::String(project.to_string() + "/../x");
+            }
+            (request("resources/read", id.clone(), Some(params)), reply(&id))
+        }
+        9 => {
+            let id = id(u)?;
+            let mut arguments = Map::new();
+            for _ in 0..u.int_in_range(0..=3)? {
+                let key = u.choose(PROMPT_ARGS)?.to_string();
+                arguments.insert(key, Value::String(hostile_string(u, 6)?));
+            }
+            let params = json!({"name": u.choose(PROMPTS)?, "arguments": arguments});
+            (request("prompts/get", id.clone(), Some(params)), reply(&id))
+        }
+        10 => {
+            let id = id(u)?;
+            let method = hostile_string(u, 3)?;
+            let params = if u.arbitrary()? { Some(value(u, 2)?) } else { None };
+            (request(&method, id.clone(), params), reply(&id))
+        }
+        _ => {
+            let mut garbage: Vec<u8> = u.arbitrary()?;
+            garbage.retain(|b| *b != b'\n');
+            return Ok((garbage, Expect::Anything));
+        }
+    };
+    let mut line = serde_json::to_vec(&message).unwrap_or_default();
+    if u.ratio(1, 8)? {
+        line.extend_from_slice(b"\r");
+    }
+    Ok((line, expect))
+}
+
+fn numbers_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+fn check_reply(fixture: &Fixture, text: &str, expect: &Expect) {
+    let reply: Value = serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("reply is not JSON ({e}): {text}"));
+    assert_eq!(reply["jsonrpc"], "2.0", "{text}");
+    let object = reply.as_object().expect("reply is an object");
+    assert!(object.contains_key("id"), "reply without id: {text}");
+    let has_result = object.contains_key("result");
+    let has_error = object.contains_key("error");
+    assert!(has_result != has_error, "need exactly one of result/error: {text}");
+    if let Some(error) = object.get("error") {
+        assert!(error["code"].is_i64(), "{text}");
+        let message = error["message"].as_str().expect("error message is a string");
+        assert!(
+            !message.contains(&fixture.project_text),
+            "project path leaked in an error: {text}"
+        );
+    }
+    if reply["result"]["isError"] == true {
+        for item in reply["result"]["content"].as_array().into_iter().flatten() {
+            let text_item = item["text"].as_str().unwrap_or_default();
+            assert!(
+                !text_item.contains(&fixture.project_text),
+                "project path leaked in isError text: {text}"
+            );
+        }
+    }
+    if let Expect::Reply {
+        id,
+        schema_valid_tool,
+    } = expect
+    {
+        assert!(numbers_equal(&reply["id"], id), "reply id {} for request id {id}", reply["id"]);
+        if *schema_valid_tool {
+            assert!(has_result, "schema-valid tool call refused: {text}");
+        }
+    }
+}
+
+fn check_disk(fixture: &Fixture) {
+    let names: Vec<String> = std::fs::read_dir(&fixture.project)
+        .expect("list project")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, [".codex-harness"], "created outside the harness directory");
+    let state = fixture.project.join(".codex-harness/state.json");
+    if let Ok(bytes) = std::fs::read(&state) {
+        let parsed: Value = serde_json::from_slice(&bytes).expect("state.json parses");
+        assert!(parsed.is_object(), "state.json is not an object");
+    }
+}
+
+/// What JSON-RPC 2.0 itself says about a raw line: an object with an `id` is answered with
+/// that id; a well-formed notification is not answered; anything else may get an error.
+fn expect_raw(frame: &Frame) -> Expect {
+    let Frame::Line(bytes) = frame else {
+        return Expect::Anything;
+    };
+    let Ok(Value::Object(message)) = serde_json::from_slice::<Value>(bytes) else {
+        return Expect::Anything;
+    };
+    match message.get("id") {
+        Some(id) => Expect::Reply {
+            id: id.clone(),
+            schema_valid_tool: false,
+        },
+        None if message.get("jsonrpc") == Some(&json!("2.0"))
+            && message.get("method").is_some_and(Value::is_string) =>
+        {
+            Expect::Nothing
+        }
+        None => Expect::Anything,
+    }
+}
+
+fn run(u: &mut Unstructured<'_>) -> Result<()> {
+    let fixture = fixture();
+    reset(fixture);
+    let mut stream = Vec::new();
+    let mut expectations = Vec::new();
+    let raw = u.ratio(1, 4)?;
+    if raw {
+        // Raw mode, for seeds: the rest of the input is a JSONL session.
+        stream.extend_from_slice(u.bytes(u.len())?);
+    } else {
+        for _ in 0..u.int_in_range(1..=8)? {
+            let (line, expect) = message(u, &fixture.project_text)?;
+            stream.extend_from_slice(&line);
+            stream.push(b'\n');
+            expectations.push(expect);
+        }
+    }
+    let mut framer = Framer::new();
+    let mut frames = Vec::new();
+    framer.push(&stream, &mut frames);
+    framer.finish(&mut frames);
+    if raw {
+        expectations = frames.iter().map(expect_raw).collect();
+    }
+    assert_eq!(frames.len(), expectations.len(), "one frame per line");
+    for (frame, expect) in frames.iter().zip(&expectations) {
+        let reply = fixture.server.handle_frame(frame);
+        let blank = matches!(frame, Frame::Line(l) if l.iter().all(u8::is_ascii_whitespace));
+        match (&reply, expect) {
+            (Some(text), _) => {
+                assert!(!matches!(expect, Expect::Nothing), "notification answered: {text}");
+                assert!(!blank, "blank line answered: {text}");
+                check_reply(fixture, text, expect);
+            }
+            (None, Expect::Reply { id, .. }) => panic!("request {id} got no reply"),
+            (None, _) => {}
+        }
+        check_disk(fixture);
+    }
+    Ok(())
+}
+
+fuzz_target!(|data: &[u8]| {
+    let _ = run(&mut Unstructured::new(data));
+});

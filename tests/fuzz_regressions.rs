@@ -1,0 +1,60 @@
+//! Every crash or invariant failure the fuzz targets (`fuzz/`) found, pinned as an ordinary
+//! test so CI without nightly still guards it. Each test names the target that found it; the
+//! raw libFuzzer input is kept next to the readable fixture under `tests/fixtures/fuzz/` and
+//! can be replayed with `cargo +nightly fuzz run <target> <file>`.
+
+use codex_harness_mcp::sanitize::sanitize_text;
+use codex_harness_mcp::schema::validate;
+use serde_json::Value;
+
+fn fixture(text: &str) -> (Value, Value) {
+    let case: Value = serde_json::from_str(text).expect("fixture is JSON");
+    (case["schema"].clone(), case["instance"].clone())
+}
+
+/// schema_validator: `{"enum":[-1]}` refused `-1.0` although JSON Schema and JavaScript both
+/// treat them as the same number (enum membership compared serde_json representations).
+#[test]
+fn enum_membership_compares_numbers_by_value() {
+    let (schema, instance) = fixture(include_str!(
+        "fixtures/fuzz/schema_enum_integral_double.json"
+    ));
+    assert!(instance.is_f64(), "the fixture must keep the double form");
+    assert_eq!(validate(&schema, &instance), Ok(()));
+    assert_eq!(
+        validate(&serde_json::json!({"enum": [0]}), &serde_json::json!(-0.0)),
+        Ok(())
+    );
+    assert_eq!(
+        validate(
+            &serde_json::json!({"enum": [[1, {"a": 2}]]}),
+            &serde_json::json!([1.0, {"a": 2.0}])
+        ),
+        Ok(())
+    );
+    assert!(validate(&schema, &serde_json::json!(-1.5)).is_err());
+    assert!(validate(&schema, &serde_json::json!("-1")).is_err());
+}
+
+/// sanitizer: `sanitize_text(x, usize::MAX)` overflowed computing its capacity hint
+/// (`max * 4 + 64`), a panic under overflow checks for any caller asking for "no limit".
+#[test]
+fn sanitize_text_accepts_the_largest_limit() {
+    assert_eq!(sanitize_text("a\u{200b}b", usize::MAX), "ab");
+    assert_eq!(sanitize_text("", usize::MAX), "");
+}
+
+/// sanitizer: truncating `…</untrusted-datax` right after its marker word left
+/// `</untrusted-data` followed by the suffix's newline: a live closing marker in "sanitised"
+/// text. The partial opener is now left out of the kept prefix.
+#[test]
+fn truncation_cannot_complete_a_block_marker() {
+    let text = include_str!("fixtures/fuzz/sanitizer_truncated_closer.txt");
+    for max in 0..text.len() {
+        let out = sanitize_text(text, max);
+        let lower = out.to_ascii_lowercase();
+        assert!(!lower.contains("</untrusted-data\n"), "{max}: {out:?}");
+        assert!(!lower.contains("<untrusted-data\n"), "{max}: {out:?}");
+    }
+    assert_eq!(sanitize_text(text, 16), "\n[truncated 17 characters]");
+}
