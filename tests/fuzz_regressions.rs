@@ -58,3 +58,18 @@ fn truncation_cannot_complete_a_block_marker() {
     }
     assert_eq!(sanitize_text(text, 16), "\n[truncated 17 characters]");
 }
+
+/// sanitizer: with markers matched after NFKC folding, a marker word followed by U+017F
+/// (which folds to "s") was taken as the word continuing, so `</UNTRUSTED-DATAſ` survived
+/// although the original's ASCII `\b` makes it a marker. The boundary is now judged on the
+/// character as written.
+#[test]
+fn a_non_ascii_letter_after_the_marker_word_is_a_boundary() {
+    let text = include_str!("fixtures/fuzz/sanitizer_long_s_boundary.txt");
+    let out = sanitize_text(text, 12_000);
+    assert!(
+        !out.to_ascii_lowercase().contains("</untrusted-data"),
+        "{out:?}"
+    );
+    assert!(out.starts_with("[untrusted-data-marker-redacted]"));
+}

@@ -78,17 +78,17 @@ fn ascii_fold(ch: char) -> Option<char> {
 /// one is there, comparing ASCII case-insensitively after [`ascii_fold`]. The word must end
 /// at an ASCII word boundary, as the original's `\b` requires.
 fn marker_len(text: &str) -> Option<usize> {
-    let mut chars = text.char_indices().map(|(at, ch)| (at, ascii_fold(ch)));
-    if chars.next()?.1 != Some('<') {
+    let mut chars = text.char_indices();
+    if ascii_fold(chars.next()?.1) != Some('<') {
         return None;
     }
     let mut word = MARKER_WORD.iter();
     let mut expected = word.next();
     let mut slash_allowed = true;
-    for (at, folded) in chars {
+    for (at, ch) in chars {
         match expected {
             Some(want) => {
-                let got = folded?;
+                let got = ascii_fold(ch)?;
                 if slash_allowed && got == '/' {
                     slash_allowed = false;
                     continue;
@@ -99,12 +99,10 @@ fn marker_len(text: &str) -> Option<usize> {
                 }
                 expected = word.next();
             }
-            None => {
-                return match folded {
-                    Some(next) if next.is_ascii_alphanumeric() || next == '_' => None,
-                    _ => Some(at),
-                };
-            }
+            // The boundary is judged on the character as written, as the original's ASCII `\b`
+            // does: anything but an ASCII word character ends the marker.
+            None if ch.is_ascii_alphanumeric() || ch == '_' => return None,
+            None => return Some(at),
         }
     }
     expected.is_none().then_some(text.len())
