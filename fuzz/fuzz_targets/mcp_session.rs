@@ -282,6 +282,13 @@ fn check_reply(fixture: &Fixture, text: &str, expect: &Expect) {
         schema_valid_tool,
     } = expect
     {
+        if id.is_array() || id.is_object() {
+            // JSON-RPC ids are strings, numbers or null: anything else is an invalid request,
+            // answered with id null (the id cannot be echoed safely).
+            assert_eq!(reply["id"], Value::Null, "non-scalar id echoed: {text}");
+            assert_eq!(reply["error"]["code"], -32600, "non-scalar id accepted: {text}");
+            return;
+        }
         assert!(numbers_equal(&reply["id"], id), "reply id {} for request id {id}", reply["id"]);
         if *schema_valid_tool {
             assert!(has_result, "schema-valid tool call refused: {text}");
