@@ -1,0 +1,316 @@
+#![allow(clippy::disallowed_methods)] // The benchmark builds its fixtures and floor with std::fs.
+//! End-to-end benchmark of the release binary over real pipes: `cargo bench --bench server`.
+//!
+//! Every figure is a median (and p95) over repeated runs after warm-up. Latencies are also
+//! given as multiples of the floor: one durable atomic write (write + fsync + rename + fsync
+//! of the directory) of the same size, measured on the same disk in the same run. Set
+//! `BENCH_QUICK=1` for a short run (smaller knowledge bases).
+
+use codex_harness_mcp::transport::{Frame, Framer, READ_CHUNK_BYTES};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_codex-harness-mcp");
+
+struct Stats {
+    median: Duration,
+    p95: Duration,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Stats {
+        median: at(0.5),
+        p95: at(0.95),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: u64,
+}
+
+impl Server {
+    fn start(project: &Path) -> Server {
+        let mut child = Command::new(BINARY)
+            .arg("--project")
+            .arg(project)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Server {
+            child,
+            stdin,
+            stdout,
+            next_id: 0,
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let message =
+            json!({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params});
+        self.stdin
+            .write_all(format!("{message}\n").as_bytes())
+            .expect("write");
+        self.stdin.flush().expect("flush");
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).expect("read");
+        let reply: Value = serde_json::from_str(&line).expect("json reply");
+        assert!(
+            reply.get("error").is_none() && reply["result"].get("isError").is_none(),
+            "{reply}"
+        );
+        reply
+    }
+
+    fn call(&mut self, tool: &str, arguments: Value) -> Duration {
+        let started = Instant::now();
+        self.request("tools/call", json!({"name": tool, "arguments": arguments}));
+        started.elapsed()
+    }
+
+    fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn temp_project(label: &str) -> PathBuf {
+    let mut random = [0u8; 6];
+    getrandom::fill(&mut random).expect("random");
+    let suffix: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = std::env::current_dir()
+        .expect("cwd")
+        .join("target")
+        .join(format!("bench-{label}-{suffix}"));
+    std::fs::create_dir_all(&dir).expect("create project");
+    dir
+}
+
+/// One durable atomic write of `bytes` into `dir`: the floor every write is compared with.
+fn durable_write(dir: &Path, bytes: &[u8]) -> Duration {
+    let started = Instant::now();
+    let temp = dir.join("floor.json.tmp");
+    let mut file = std::fs::File::create(&temp).expect("create");
+    file.write_all(bytes).expect("write");
+    file.sync_all().expect("fsync");
+    std::fs::rename(&temp, dir.join("floor.json")).expect("rename");
+    std::fs::File::open(dir)
+        .expect("open dir")
+        .sync_all()
+        .expect("fsync dir");
+    started.elapsed()
+}
+
+fn measure(repeats: usize, warmup: usize, mut run: impl FnMut() -> Duration) -> Stats {
+    for _ in 0..warmup {
+        run();
+    }
+    stats((0..repeats).map(|_| run()).collect())
+}
+
+fn knowledge(n: usize) -> Value {
+    let topics = [
+        "cache",
+        "flaky test",
+        "migration",
+        "auth token",
+        "build cache",
+        "deadlock",
+        "timeout",
+        "index",
+    ];
+    let topic = topics[n % topics.len()];
+    json!({
+        "title": format!("Note {n} about the {topic}"),
+        "content": format!("When the {topic} misbehaves in module {} we saw error E{} after the deploy; the fix was to pin version {}.", n % 97, n % 1013, n % 31),
+        "tags": [topic.replace(' ', "-"), format!("area-{}", n % 17)]
+    })
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let quick = std::env::var_os("BENCH_QUICK").is_some();
+    let levels: &[usize] = if quick {
+        &[100, 1_000]
+    } else {
+        &[100, 1_000, 10_000]
+    };
+    println!(
+        "# codex-harness-mcp benchmark ({})\n",
+        if quick { "quick" } else { "full" }
+    );
+    println!("| measurement | median | p95 | note |\n| --- | --- | --- | --- |");
+
+    // The floor, with a payload the size of a state.json after some activity.
+    let floor_dir = temp_project("floor");
+    let payload = vec![b'x'; 6 * 1024];
+    let floor = measure(200, 20, || durable_write(&floor_dir, &payload));
+    println!(
+        "| durable atomic write, 6 KiB (floor) | {} | {} | write+fsync+rename+fsync(dir) |",
+        ms(floor.median),
+        ms(floor.p95)
+    );
+
+    let start_dir = temp_project("start");
+    Server::start(&start_dir).call("harness_bootstrap", json!({}));
+    let cold = measure(30, 3, || {
+        let started = Instant::now();
+        let mut server = Server::start(&start_dir);
+        server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
+        started.elapsed()
+    });
+    println!(
+        "| start → initialize reply | {} | {} | spawn, confine, first reply |",
+        ms(cold.median),
+        ms(cold.p95)
+    );
+
+    let loop_dir = temp_project("loop");
+    let mut server = Server::start(&loop_dir);
+    server.call("harness_bootstrap", json!({}));
+    let mut n = 0;
+    let trace = measure(300, 30, || {
+        n += 1;
+        server.call("harness_record_trace", json!({"kind": "attempt", "summary": format!("step {n}"), "raw": "cargo test: 1 failed"}))
+    });
+    let ratio = |s: &Stats| s.median.as_secs_f64() / floor.median.as_secs_f64();
+    println!(
+        "| tools/call harness_record_trace | {} | {} | {:.2}× floor |",
+        ms(trace.median),
+        ms(trace.p95),
+        ratio(&trace)
+    );
+    let contract = measure(100, 10, || {
+        n += 1;
+        server.call(
+            "harness_create_contract",
+            json!({"title": format!("Contract {n}"), "goal": "Benchmark the contract path"}),
+        )
+    });
+    println!(
+        "| tools/call harness_create_contract | {} | {} | {:.2}× floor |",
+        ms(contract.median),
+        ms(contract.p95),
+        ratio(&contract)
+    );
+    drop(server);
+
+    let knowledge_dir = temp_project("knowledge");
+    let mut server = Server::start(&knowledge_dir);
+    server.call("harness_bootstrap", json!({}));
+    let mut stored = 0usize;
+    let mut record_cost = Vec::new();
+    for &level in levels {
+        while stored < level - 50 {
+            server.call("harness_record_knowledge", knowledge(stored));
+            stored += 1;
+        }
+        let record = measure(50, 0, || {
+            stored += 1;
+            server.call("harness_record_knowledge", knowledge(stored))
+        });
+        let queries = [
+            "flaky test timeout",
+            "auth token deploy error",
+            "build cache module 42",
+            "deadlock migration",
+        ];
+        let mut q = 0;
+        let query = measure(50, 5, || {
+            q += 1;
+            server.call(
+                "harness_query_knowledge",
+                json!({"query": queries[q % queries.len()]}),
+            )
+        });
+        println!(
+            "| record_knowledge at {stored} items | {} | {} | {:.2}× floor |",
+            ms(record.median),
+            ms(record.p95),
+            ratio(&record)
+        );
+        println!(
+            "| query_knowledge at {stored} items | {} | {} | |",
+            ms(query.median),
+            ms(query.p95)
+        );
+        record_cost.push((stored, record.median));
+    }
+    if let (Some(first), Some(last)) = (record_cost.first(), record_cost.last()) {
+        println!(
+            "| record cost, {} vs {} items | {:.2}× | | target ≤ 1.5× |",
+            last.0,
+            first.0,
+            last.1.as_secs_f64() / first.1.as_secs_f64()
+        );
+    }
+    println!(
+        "| peak RSS after {stored} items | {} KiB | | VmHWM of the server |",
+        server.peak_rss_kib()
+    );
+    drop(server);
+
+    // Framer throughput on a stream of large valid messages, in memory.
+    let padding = "p".repeat(200 * 1024);
+    let message = format!(
+        "{}\n",
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"pad": padding}})
+    );
+    let stream: Vec<u8> = message.as_bytes().repeat(500);
+    let framer = measure(10, 2, || {
+        let started = Instant::now();
+        let mut framer = Framer::new();
+        let mut frames = Vec::new();
+        let mut lines = 0;
+        for chunk in stream.chunks(READ_CHUNK_BYTES) {
+            framer.push(chunk, &mut frames);
+            lines += frames
+                .drain(..)
+                .filter(|f| matches!(f, Frame::Line(_)))
+                .count();
+        }
+        assert_eq!(lines, 500);
+        started.elapsed()
+    });
+    let mb = stream.len() as f64 / 1e6;
+    println!(
+        "| framer throughput ({:.0} MB of 200 KiB lines) | {:.0} MB/s | {:.0} MB/s (p95 time) | in-memory, 64 KiB chunks |",
+        mb,
+        mb / framer.median.as_secs_f64(),
+        mb / framer.p95.as_secs_f64()
+    );
+
+    for dir in [floor_dir, start_dir, loop_dir, knowledge_dir] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
