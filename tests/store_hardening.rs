@@ -424,3 +424,23 @@ fn migration_keeps_only_the_five_newest_backups() {
     assert_eq!(backups.len(), 5, "{backups:?}");
     assert!(!backups.contains(&"state.v1.backup.1000000000000.json".to_string()));
 }
+
+#[test]
+fn a_layout_directory_removed_while_serving_is_recreated_on_the_next_write() {
+    let project = TempProject::new("recreate");
+    let mut server = Server::start(&project.path);
+    server.call_ok("harness_bootstrap", json!({}));
+    std::fs::remove_dir_all(project.harness().join("traces")).unwrap();
+    std::fs::remove_dir_all(project.harness().join("gates")).unwrap();
+    server.call_ok(
+        "harness_record_trace",
+        json!({"kind": "attempt", "summary": "abc", "raw": "x"}),
+    );
+    assert_eq!(project.files_in("traces").len(), 1);
+    server.call_ok(
+        "harness_create_contract",
+        json!({"title": "Gate again", "goal": "Recreate gates"}),
+    );
+    server.call_ok("harness_eval_gate", json!({"verdict": "unknown"}));
+    assert_eq!(project.files_in("gates").len(), 2);
+}

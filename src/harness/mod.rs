@@ -81,8 +81,11 @@ pub fn ensure_harness(
     project_name: Option<&str>,
     force: bool,
 ) -> Result<Workspace, ToolError> {
-    for dir in LAYOUT_DIRS {
-        store.create_dir_all(dir)?;
+    if force || !store.layout_ready() {
+        for dir in LAYOUT_DIRS {
+            store.create_dir_all(dir)?;
+        }
+        store.mark_layout_ready();
     }
     if force || !store.exists(state::STATE_FILE)? {
         let name = match project_name.filter(|n| !n.is_empty()) {

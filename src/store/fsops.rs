@@ -183,7 +183,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         check_relative(rel)?;
         let (parent_rel, name) = split_parent(rel);
-        let parent = open_dir(self.root.as_fd(), parent_rel)?;
+        let parent = self.open_parent_dir(parent_rel)?;
         if placement == Placement::Replace {
             match fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW) {
                 Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::Symlink => {
@@ -237,12 +237,21 @@ impl Store {
     /// in a partial line, that fragment (never acknowledged) is cut off first, so lines are
     /// never torn or glued together. Callers hold the state lock.
     pub fn append_line(&self, rel: &str, line: &[u8]) -> Result<(), StoreError> {
-        let fd = open_beneath(
-            self.root.as_fd(),
-            rel,
-            OFlags::RDWR | OFlags::CREATE | OFlags::APPEND | OFlags::NONBLOCK,
-            Mode::from_raw_mode(0o644),
-        )?;
+        let open = || {
+            open_beneath(
+                self.root.as_fd(),
+                rel,
+                OFlags::RDWR | OFlags::CREATE | OFlags::APPEND | OFlags::NONBLOCK,
+                Mode::from_raw_mode(0o644),
+            )
+        };
+        let fd = match open() {
+            Err(error) if error.is_not_found() => {
+                self.create_dir_all(split_parent(rel).0)?;
+                open()?
+            }
+            other => other?,
+        };
         let stat = check_regular(fd.as_fd(), rel)?;
         let size = stat.st_size as u64;
         if size > 0 {
@@ -255,6 +264,18 @@ impl Store {
             }
         }
         write_all(fd, line, Sync::Durable).map_err(|source| io_error("append", rel, source))
+    }
+
+    /// Opens the directory a file is written into, recreating it (and its parents) if someone
+    /// removed it while the server runs.
+    fn open_parent_dir(&self, parent_rel: &str) -> Result<OwnedFd, StoreError> {
+        match open_dir(self.root.as_fd(), parent_rel) {
+            Err(error) if error.is_not_found() && parent_rel != "." => {
+                self.create_dir_all(parent_rel)?;
+                open_dir(self.root.as_fd(), parent_rel)
+            }
+            other => other,
+        }
     }
 
     /// Names in directory `rel` (not `.`/`..`), sorted as JavaScript sorts strings. Names that

@@ -39,6 +39,9 @@ pub struct Store {
     /// The working directory at start-up, against which a relative `project_path` argument
     /// is resolved (captured once: the process never asks the kernel again).
     launch_dir: PathBuf,
+    /// Set once the harness layout has been created in this process; later calls skip the
+    /// seventeen `mkdirat`s (a directory removed meanwhile is recreated on first write).
+    layout_ready: std::cell::Cell<bool>,
 }
 
 impl Store {
@@ -52,11 +55,21 @@ impl Store {
             project_path: project_path.to_path_buf(),
             harness_path: project_path.join(HARNESS_DIR_NAME),
             launch_dir: std::env::current_dir().unwrap_or_else(|_| project_path.to_path_buf()),
+            layout_ready: std::cell::Cell::new(false),
         })
     }
 
     pub fn project_path(&self) -> &Path {
         &self.project_path
+    }
+
+    /// Whether the harness layout was already created by this process.
+    pub fn layout_ready(&self) -> bool {
+        self.layout_ready.get()
+    }
+
+    pub fn mark_layout_ready(&self) {
+        self.layout_ready.set(true);
     }
 
     pub fn launch_dir(&self) -> &Path {
