@@ -3,7 +3,7 @@
 
 use crate::clock::{epoch_ms, now_iso};
 use crate::harness::ToolError;
-use crate::json::{parse_lenient, to_compact, to_pretty_file};
+use crate::json::{parse_lenient, to_compact};
 use crate::sanitize::{js_string, sanitize_text, untrusted_block};
 use crate::store::{LockKind, Store};
 use serde_json::{json, Map, Value};
@@ -51,23 +51,27 @@ pub fn default_state() -> Map<String, Value> {
 }
 
 /// `{...DEFAULT, ...file, counters: {...DEFAULT.counters, ...file.counters}, decisions, events}`.
-pub fn normalise(file: &Map<String, Value>) -> Map<String, Value> {
+pub fn normalise(file: Map<String, Value>) -> Map<String, Value> {
+    let file_counters = match file.get("counters") {
+        Some(Value::Object(counters)) => counters.clone(),
+        _ => Map::new(),
+    };
     let mut state = default_state();
     for (key, value) in file {
-        state.insert(key.clone(), value.clone());
+        state.insert(key, value);
     }
     let mut counters = default_state()
         .remove("counters")
         .and_then(|c| c.as_object().cloned())
         .unwrap_or_default();
-    if let Some(Value::Object(file_counters)) = file.get("counters") {
+    {
         for (key, value) in file_counters {
             // A counter is a non-negative safe integer; anything else (a string, a negative or
             // absurd number) is reset rather than carried forward and incremented as text.
             let valid = value.as_f64().is_some_and(|n| {
                 n >= 0.0 && n.fract() == 0.0 && n <= crate::schema::MAX_SAFE_INTEGER
             });
-            counters.insert(key.clone(), if valid { value.clone() } else { json!(0) });
+            counters.insert(key, if valid { value } else { json!(0) });
         }
     }
     state.insert("counters".into(), Value::Object(counters));
@@ -145,7 +149,7 @@ pub fn load_state(store: &Store) -> Result<Map<String, Value>, ToolError> {
         Some(bytes) => parse_lenient(&bytes).ok().filter(is_loadable),
     };
     Ok(match loaded {
-        Some(Value::Object(file)) => normalise(&file),
+        Some(Value::Object(file)) => normalise(file),
         _ => recover_corrupt_state(store),
     })
 }
@@ -166,7 +170,7 @@ fn recover_corrupt_state(store: &Store) -> Map<String, Value> {
 pub fn save_state(store: &Store, state: &Map<String, Value>) -> Result<(), ToolError> {
     store.write_atomic(
         STATE_FILE,
-        to_pretty_file(&Value::Object(state.clone())).as_bytes(),
+        crate::json::object_to_pretty_file(state).as_bytes(),
     )?;
     Ok(())
 }
@@ -351,7 +355,7 @@ pub fn migrate(store: &Store) -> Result<Migration, ToolError> {
             applied.push(step);
         }
     }
-    let mut state = normalise(&existing);
+    let mut state = normalise(existing.clone());
     state.insert("version".into(), json!(CURRENT_STATE_VERSION));
     if applied.is_empty() {
         return Ok(Migration {
@@ -427,7 +431,7 @@ mod tests {
     #[test]
     fn normalising_keeps_unknown_keys_after_the_defaults() {
         let file = json!({"zeta": 1, "status": "done", "counters": {"custom": 3, "traces": 2}, "version": 3});
-        let state = normalise(file.as_object().unwrap());
+        let state = normalise(file.as_object().cloned().unwrap());
         let keys: Vec<&str> = state.keys().map(String::as_str).collect();
         assert_eq!(
             keys,

@@ -79,6 +79,10 @@ fn hex4(bytes: &[u8]) -> Option<u16> {
 /// Rewrites `\uD800`-style escapes that are not half of a valid pair to `\uFFFD`. Returns
 /// `None` when nothing needed changing (the common case, no allocation).
 fn repair_lone_surrogates(text: &str) -> Option<String> {
+    // Fast path: no `\uD…` escape at all (the common case for files we wrote).
+    if !text.contains("\\ud") && !text.contains("\\uD") {
+        return None;
+    }
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let mut copied_up_to = 0;

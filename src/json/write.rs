@@ -24,6 +24,14 @@ pub fn to_pretty_file(value: &Value) -> String {
     out
 }
 
+/// [`to_pretty_file`] of an object held as a map, without building a `Value` around it.
+pub fn object_to_pretty_file(map: &serde_json::Map<String, Value>) -> String {
+    let mut out = String::new();
+    write_object(&mut out, map, Some(2), 0);
+    out.push('\n');
+    out
+}
+
 fn write_number(out: &mut String, number: &Number) {
     if number.is_f64() {
         out.push_str(&js_number(number.as_f64().unwrap_or(0.0)));
@@ -32,10 +40,33 @@ fn write_number(out: &mut String, number: &Number) {
     }
 }
 
+/// JSON.stringify's escaping for well-formed strings: quote, backslash, `\b \f \n \r \t`,
+/// and other C0 controls as lowercase `\u00xx`; everything else as is.
 fn write_string(out: &mut String, text: &str) {
-    // serde_json escapes exactly what JSON.stringify escapes for well-formed strings:
-    // quote, backslash, \b \f \n \r \t, and other C0 controls as lowercase \u00xx.
-    out.push_str(&Value::String(text.to_owned()).to_string());
+    out.push('"');
+    let mut plain_from = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[plain_from..at]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{byte:04x}"));
+        } else {
+            out.push_str(escape);
+        }
+        plain_from = at + 1;
+    }
+    out.push_str(&text[plain_from..]);
+    out.push('"');
 }
 
 fn newline(out: &mut String, indent: Option<usize>, depth: usize) {
@@ -52,7 +83,6 @@ fn write_value(out: &mut String, value: &Value, indent: Option<usize>, depth: us
         Value::Number(number) => write_number(out, number),
         Value::String(text) => write_string(out, text),
         Value::Array(items) if items.is_empty() => out.push_str("[]"),
-        Value::Object(map) if map.is_empty() => out.push_str("{}"),
         Value::Array(items) => {
             out.push('[');
             for (index, item) in items.iter().enumerate() {
@@ -65,24 +95,35 @@ fn write_value(out: &mut String, value: &Value, indent: Option<usize>, depth: us
             newline(out, indent, depth);
             out.push(']');
         }
-        Value::Object(map) => {
-            out.push('{');
-            for (index, (key, item)) in map.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                newline(out, indent, depth + 1);
-                write_string(out, key);
-                out.push(':');
-                if indent.is_some() {
-                    out.push(' ');
-                }
-                write_value(out, item, indent, depth + 1);
-            }
-            newline(out, indent, depth);
-            out.push('}');
-        }
+        Value::Object(map) => write_object(out, map, indent, depth),
     }
+}
+
+fn write_object(
+    out: &mut String,
+    map: &serde_json::Map<String, Value>,
+    indent: Option<usize>,
+    depth: usize,
+) {
+    if map.is_empty() {
+        out.push_str("{}");
+        return;
+    }
+    out.push('{');
+    for (index, (key, item)) in map.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        newline(out, indent, depth + 1);
+        write_string(out, key);
+        out.push(':');
+        if indent.is_some() {
+            out.push(' ');
+        }
+        write_value(out, item, indent, depth + 1);
+    }
+    newline(out, indent, depth);
+    out.push('}');
 }
 
 #[cfg(test)]
