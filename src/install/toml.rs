@@ -16,10 +16,7 @@ fn parse(text: &str) -> Result<DocumentMut, EditError> {
     })
 }
 
-fn servers_table(
-    doc: &mut DocumentMut,
-    create: bool,
-) -> Result<Option<&mut Table>, EditError> {
+fn servers_table(doc: &mut DocumentMut, create: bool) -> Result<Option<&mut Table>, EditError> {
     if !doc.contains_key(SERVERS) {
         if !create {
             return Ok(None);
