@@ -41,6 +41,7 @@ pub fn open_parent(
     if create {
         std::fs::create_dir_all(anchor).map_err(|e| format!("{}: {e}", anchor.display()))?;
     }
+    // O_RDONLY rather than O_PATH: the descriptor must also serve `fsync` after the rename.
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let mut dir = match rustix::fs::open(anchor, flags, Mode::empty()) {
         Ok(fd) => fd,
