@@ -1,6 +1,7 @@
 //! Command-line parsing. Owns the grammar of `argv` and nothing else: it never touches the
 //! filesystem, so it can run before anything else in `main`.
 
+use crate::install::{Client, InstallOptions, Request, Scope};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -13,6 +14,10 @@ pub enum Command {
     Doctor {
         project: Option<PathBuf>,
     },
+    /// Add this server to MCP clients' configuration files.
+    Install(InstallOptions),
+    /// Remove this server's entry from MCP clients' configuration files.
+    Uninstall(InstallOptions),
     /// Hidden: apply the serve-time confinement, then try every forbidden act and report.
     ConfinementSelftest(ServeOptions),
     Version,
@@ -63,6 +68,8 @@ codex-harness-mcp: a hardened, kernel-confined MCP server for one project's .cod
 USAGE:
     codex-harness-mcp [serve] [--project DIR] [--require-confinement] [--no-confinement]
     codex-harness-mcp doctor [--project DIR]
+    codex-harness-mcp install|uninstall [--clients LIST|all] [--scope user|project|auto]
+                      [--project DIR] [--name NAME] [--dry-run] [--list-clients]
     codex-harness-mcp --version | --help
 
 With no subcommand the server speaks newline-delimited JSON-RPC (MCP) on stdin/stdout.
@@ -74,6 +81,14 @@ OPTIONS:
     --require-confinement    refuse to start unless Landlock, no_new_privs and seccomp all apply
     --no-confinement         debugging only: skip kernel confinement (warns loudly)
     --version                print the version
+
+INSTALL / UNINSTALL:
+    --clients LIST           comma-separated clients or aliases, or `all` (default: codex)
+    --scope SCOPE            user, project or auto (default: each client's usual file)
+    --project DIR            the project for project-scoped files (default: current directory)
+    --name NAME              server name (default: codex-harness; VS Code: codexHarness)
+    --dry-run                print the unified diff that would be applied; write nothing
+    --list-clients           print the client ids and exit
     --help                   print this help
 ";
 
@@ -87,6 +102,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             subcommand = first.into_owned();
             args.next();
         }
+    }
+    match subcommand.as_str() {
+        "install" => return parse_install(args).map(|o| o.map_or(Command::Help, Command::Install)),
+        "uninstall" => {
+            return parse_install(args).map(|o| o.map_or(Command::Help, Command::Uninstall))
+        }
+        _ => {}
     }
     let mut options = ServeOptions::default();
     while let Some(arg) = args.next() {
@@ -125,6 +147,105 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         "__confinement-selftest" => Ok(Command::ConfinementSelftest(options)),
         other => Err(UsageError(format!("unknown subcommand: {other}"))),
     }
+}
+
+/// The value of `--flag VALUE` or `--flag=VALUE`, if `text` is that flag.
+fn flag_value(
+    flag: &str,
+    text: &str,
+    args: &mut impl Iterator<Item = OsString>,
+) -> Result<Option<String>, UsageError> {
+    if text == flag {
+        let value = args
+            .next()
+            .ok_or_else(|| UsageError(format!("{flag} requires a value")))?;
+        return Ok(Some(value.to_string_lossy().into_owned()));
+    }
+    Ok(text
+        .strip_prefix(flag)
+        .and_then(|rest| rest.strip_prefix('='))
+        .map(str::to_string))
+}
+
+/// A server name usable unquoted in every client's file: 1 to 64 ASCII letters, digits, `-`
+/// or `_`.
+fn valid_server_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The options of `install` / `uninstall`; `None` for `--help`.
+fn parse_install(
+    mut args: impl Iterator<Item = OsString>,
+) -> Result<Option<InstallOptions>, UsageError> {
+    let mut options = InstallOptions::default();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy().into_owned();
+        match text.as_str() {
+            "--help" | "-h" => return Ok(None),
+            "--dry-run" => options.dry_run = true,
+            "--list-clients" => options.list_clients = true,
+            _ => {
+                if let Some(list) = match flag_value("--clients", &text, &mut args)? {
+                    Some(list) => Some(list),
+                    None => flag_value("--client", &text, &mut args)?,
+                } {
+                    add_clients(&mut options.clients, &list)?;
+                } else if let Some(scope) = flag_value("--scope", &text, &mut args)? {
+                    options.scope = Scope::parse(&scope).ok_or_else(|| {
+                        UsageError(format!(
+                            "unsupported scope: {scope} (use user, project or auto)"
+                        ))
+                    })?;
+                } else if let Some(project) = flag_value("--project", &text, &mut args)? {
+                    options.project = Some(non_empty_path(project.into())?);
+                } else if let Some(name) = flag_value("--name", &text, &mut args)? {
+                    if !valid_server_name(&name) {
+                        return Err(UsageError(format!(
+                            "invalid --name {name:?}: use 1 to 64 letters, digits, '-' or '_'"
+                        )));
+                    }
+                    options.name = Some(name);
+                } else {
+                    return Err(UsageError(format!("unknown argument: {text}")));
+                }
+            }
+        }
+    }
+    Ok(Some(options))
+}
+
+/// Adds the clients named in a comma-separated `list` (aliases, case-insensitive; `all` for
+/// every client) once each, in order.
+fn add_clients(requests: &mut Vec<Request>, list: &str) -> Result<(), UsageError> {
+    let mut add =
+        |client: Client, from_all: bool| match requests.iter_mut().find(|r| r.client == client) {
+            Some(existing) => existing.from_all &= from_all,
+            None => requests.push(Request { client, from_all }),
+        };
+    let names: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Err(UsageError("--clients requires a value".into()));
+    }
+    for name in names {
+        if name.eq_ignore_ascii_case("all") {
+            for client in crate::install::clients::ALL {
+                add(client, true);
+            }
+        } else {
+            let client = Client::from_alias(name).ok_or_else(|| {
+                UsageError(format!("unknown MCP client: {name} (see --list-clients)"))
+            })?;
+            add(client, false);
+        }
+    }
+    Ok(())
 }
 
 fn non_empty_path(value: OsString) -> Result<PathBuf, UsageError> {
@@ -174,6 +295,66 @@ mod tests {
     fn unknown_argument_and_subcommand_are_refused() {
         assert!(parse_strs(&["--frobnicate"]).is_err());
         assert!(parse_strs(&["frobnicate"]).is_err());
+    }
+
+    fn install_options(args: &[&str]) -> Option<InstallOptions> {
+        match parse_strs(args) {
+            Ok(Command::Install(options)) | Ok(Command::Uninstall(options)) => Some(options),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn install_flags_in_both_spellings() {
+        let options = install_options(&[
+            "install",
+            "--clients=Claude, cursor",
+            "--client",
+            "cascade",
+            "--scope",
+            "GLOBAL",
+            "--project=/p",
+            "--name",
+            "h2",
+            "--dry-run",
+        ])
+        .unwrap_or_default();
+        let clients: Vec<_> = options.clients.iter().map(|r| r.client.id()).collect();
+        assert_eq!(clients, ["claude-code", "cursor", "windsurf"]);
+        assert_eq!(options.scope, Scope::User);
+        assert_eq!(options.project, Some(PathBuf::from("/p")));
+        assert_eq!(options.name.as_deref(), Some("h2"));
+        assert!(options.dry_run);
+    }
+
+    #[test]
+    fn all_expands_to_every_client_and_explicit_names_stay_explicit() {
+        let options =
+            install_options(&["uninstall", "--clients", "cursor,all"]).unwrap_or_default();
+        assert_eq!(options.clients.len(), 10);
+        let explicit: Vec<_> = options.clients.iter().filter(|r| !r.from_all).collect();
+        assert_eq!(explicit.len(), 1);
+        assert_eq!(explicit[0].client, Client::Cursor);
+        assert!(matches!(
+            parse_strs(&["uninstall"]),
+            Ok(Command::Uninstall(_))
+        ));
+    }
+
+    #[test]
+    fn bad_install_arguments_are_usage_errors() {
+        for args in [
+            &["install", "--clients", "emacs"][..],
+            &["install", "--clients", " , "],
+            &["install", "--clients"],
+            &["install", "--scope", "galaxy"],
+            &["install", "--name", "a.b"],
+            &["install", "--name="],
+            &["install", "--frobnicate"],
+        ] {
+            assert!(parse_strs(args).is_err(), "{args:?}");
+        }
+        assert_eq!(parse_strs(&["install", "--help"]), Ok(Command::Help));
     }
 
     #[test]

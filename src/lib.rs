@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod confine;
 pub mod harness;
+pub mod install;
 pub mod json;
 pub mod knowledge;
 pub mod prompts;

@@ -4,6 +4,7 @@
 
 use codex_harness_mcp::cli::{self, Command};
 use codex_harness_mcp::confine;
+use codex_harness_mcp::install::{self, Action};
 use codex_harness_mcp::protocol::Server;
 use codex_harness_mcp::sanitize::Redactor;
 use codex_harness_mcp::store::{self, Store};
@@ -35,6 +36,8 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
+        Command::Install(options) => ExitCode::from(install::run(Action::Install, &options)),
+        Command::Uninstall(options) => ExitCode::from(install::run(Action::Uninstall, &options)),
         Command::ConfinementSelftest(options) => match confine::selftest(&options) {
             Ok((report, passed)) => {
                 println!("{report}");

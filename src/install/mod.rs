@@ -1,0 +1,375 @@
+//! The `install` and `uninstall` subcommands: add (or remove) this server's entry in the MCP
+//! configuration of Codex CLI and nine other clients, editing each file in place.
+//!
+//! Order of work: resolve every path (this binary, home, project) while the process is
+//! unconfined; open each target's directory without following symlinks, creating missing ones;
+//! confine the process with Landlock to exactly those directories; then read, edit and
+//! atomically replace each file. It never starts a process and never touches the network.
+//!
+//! Path-based `std::fs` calls are confined to [`write`], which runs before Landlock applies.
+
+// The installer is the one place outside the store allowed to create directories by path
+// (the user's home and project); everything beneath them goes through directory descriptors.
+#![allow(clippy::disallowed_methods)]
+
+pub mod clients;
+mod diff;
+mod json;
+mod toml;
+mod write;
+
+pub use clients::{Client, Scope};
+
+use crate::confine::{self, LayerState};
+use clients::{Format, Places, Target};
+use std::fmt;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+
+/// Whether the entry is added or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Install,
+    Uninstall,
+}
+
+impl Action {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Install => "install",
+            Self::Uninstall => "uninstall",
+        }
+    }
+}
+
+/// One requested client, and whether it came from `all` (then a scope it does not support
+/// is skipped rather than failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    pub client: Client,
+    pub from_all: bool,
+}
+
+/// The options of `install` and `uninstall`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstallOptions {
+    /// Empty means Codex CLI only, as the original.
+    pub clients: Vec<Request>,
+    pub scope: Scope,
+    /// `--project DIR` for project-scoped files; default the current directory.
+    pub project: Option<PathBuf>,
+    pub dry_run: bool,
+    /// `--name`: the server name instead of `codex-harness` / `codexHarness`.
+    pub name: Option<String>,
+    pub list_clients: bool,
+}
+
+/// Why an edit could not be made; the file is then left untouched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditError {
+    /// The file does not parse; 1-based line and column (in characters).
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// It parses but has a shape we cannot edit safely.
+    Shape(String),
+}
+
+impl EditError {
+    /// A syntax error at byte `offset` of `text`.
+    pub fn at(text: &str, offset: usize, message: &str) -> Self {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        Self::Syntax {
+            line,
+            column,
+            message: message.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for EditError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Syntax {
+                line,
+                column,
+                message,
+            } => write!(f, "line {line}, column {column}: {message}"),
+            Self::Shape(message) => f.write_str(message),
+        }
+    }
+}
+
+/// What happened to one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Written,
+    WouldWrite,
+    Unchanged,
+    Skipped(String),
+    Failed(String),
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Written => f.write_str("written"),
+            Self::WouldWrite => f.write_str("would write (dry run)"),
+            Self::Unchanged => f.write_str("unchanged"),
+            Self::Skipped(why) => write!(f, "skipped: {why}"),
+            Self::Failed(why) => write!(f, "failed: {why}"),
+        }
+    }
+}
+
+/// The client ids, one per line, as `--list-clients` prints them.
+pub fn client_list() -> String {
+    clients::ALL
+        .iter()
+        .map(|c| format!("{}\n", c.id()))
+        .collect()
+}
+
+fn env_dir(name: &str, cwd: &std::path::Path) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(|v| crate::harness::records::resolve_lexically(cwd, PathBuf::from(v)))
+}
+
+/// The text the file should hold after the action, from its current text (`""` if absent).
+fn edit(
+    action: Action,
+    target: &Target,
+    current: &str,
+    command: &str,
+    args: &[String],
+) -> Result<String, EditError> {
+    let name = &target.server_name;
+    match (target.format, action) {
+        (Format::Toml, Action::Install) => toml::upsert(current, name, command, args),
+        (Format::Toml, Action::Uninstall) => toml::remove(current, name),
+        (Format::Json { container }, Action::Install) => {
+            let entry = clients::json_entry(target.client, command, args);
+            json::upsert(current, container, name, &entry)
+        }
+        (Format::Json { container }, Action::Uninstall) => json::remove(current, container, name),
+    }
+}
+
+/// One target, resolved and (unless skipped) with its directory open.
+struct Job {
+    request: Request,
+    target: Result<Target, Outcome>,
+    dir: Option<OwnedFd>,
+}
+
+/// Runs `install` or `uninstall`; prints diffs (dry run) on stdout and the summary on stderr.
+/// Returns the exit status: 0 when every client is fine, 1 when any failed.
+pub fn run(action: Action, options: &InstallOptions) -> u8 {
+    if options.list_clients {
+        print!("{}", client_list());
+        return 0;
+    }
+    let verb = action.verb();
+    let prepared = (|| -> Result<(String, Places), String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot locate this binary: {e}"))?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| format!("cannot read the current directory: {e}"))?;
+        let project = match &options.project {
+            Some(dir) => crate::harness::records::resolve_lexically(&cwd, dir),
+            None => cwd.clone(),
+        };
+        let places = Places {
+            home: env_dir("HOME", &cwd),
+            codex_home: env_dir("CODEX_HOME", &cwd),
+            project,
+        };
+        Ok((exe.to_string_lossy().into_owned(), places))
+    })();
+    let (command, places) = match prepared {
+        Ok(found) => found,
+        Err(error) => {
+            eprintln!("codex-harness-mcp {verb}: {error}");
+            return 1;
+        }
+    };
+    let requests = if options.clients.is_empty() {
+        vec![Request {
+            client: Client::Codex,
+            from_all: false,
+        }]
+    } else {
+        options.clients.clone()
+    };
+
+    // Resolve every target and open its directory while the process is still unconfined.
+    let create = action == Action::Install && !options.dry_run;
+    let mut jobs: Vec<Job> = requests
+        .into_iter()
+        .map(|request| {
+            let name = options
+                .name
+                .clone()
+                .unwrap_or_else(|| request.client.default_server_name().to_string());
+            let target = request
+                .client
+                .target(options.scope, &places, &name)
+                .map_err(|why| {
+                    if request.from_all {
+                        Outcome::Skipped(why)
+                    } else {
+                        Outcome::Failed(why)
+                    }
+                });
+            let mut job = Job {
+                request,
+                target,
+                dir: None,
+            };
+            if let Ok(target) = &job.target {
+                match write::open_parent(&target.anchor, &target.subdirs, create) {
+                    Ok(dir) => job.dir = dir,
+                    Err(why) => job.target = Err(Outcome::Failed(why)),
+                }
+            }
+            job
+        })
+        .collect();
+
+    let landlock = if options.dry_run {
+        "not applied (dry run: nothing is written)".to_string()
+    } else {
+        let fds: Vec<_> = jobs
+            .iter()
+            .filter_map(|j| j.dir.as_ref().map(|d| d.as_fd()))
+            .collect();
+        match confine::restrict_to_directories(&fds) {
+            Ok(state @ (LayerState::Enforced | LayerState::Partial { .. })) => {
+                format!("{state}, only the target directories are writable")
+            }
+            Ok(LayerState::Unavailable { reason }) => {
+                format!("unavailable ({reason}); the edits run unconfined")
+            }
+            Ok(state) => format!("{state}; the edits run unconfined"),
+            Err(error) => {
+                eprintln!("codex-harness-mcp {verb}: {error}; nothing was written");
+                return 1;
+            }
+        }
+    };
+
+    let mut failed = false;
+    for job in &mut jobs {
+        let outcome = match &job.target {
+            Err(outcome) => outcome.clone(),
+            Ok(target) => process(
+                action,
+                target,
+                job.dir.as_ref(),
+                &command,
+                &places,
+                options.dry_run,
+            ),
+        };
+        failed |= matches!(outcome, Outcome::Failed(_));
+        let place = match &job.target {
+            Ok(target) => format!(
+                " ({}) {}",
+                match target.scope {
+                    clients::ResolvedScope::User => "user",
+                    clients::ResolvedScope::Project => "project",
+                },
+                target.path().display()
+            ),
+            Err(_) => String::new(),
+        };
+        eprintln!(
+            "codex-harness-mcp {verb}: {}{place}: {outcome}",
+            job.request.client.id()
+        );
+    }
+    eprintln!("codex-harness-mcp {verb}: Landlock: {landlock}");
+    u8::from(failed)
+}
+
+/// Reads, edits and (unless dry) writes one target whose directory is `dir` (`None`: absent).
+fn process(
+    action: Action,
+    target: &Target,
+    dir: Option<&OwnedFd>,
+    command: &str,
+    places: &Places,
+    dry_run: bool,
+) -> Outcome {
+    let path = target.path();
+    let current = match dir {
+        Some(dir) => match write::read_existing(dir, target.file_name, &path) {
+            Ok(current) => current,
+            Err(why) => return Outcome::Failed(why),
+        },
+        None => None,
+    };
+    if action == Action::Uninstall && current.is_none() {
+        return Outcome::Unchanged;
+    }
+    let args = clients::server_args(target.scope, &places.project);
+    let old_text = current.as_ref().map(|(text, _)| text.as_str());
+    let new_text = match edit(action, target, old_text.unwrap_or(""), command, &args) {
+        Ok(text) => text,
+        Err(error) => {
+            return Outcome::Failed(format!(
+                "{}: {error}; the file was left untouched",
+                path.display()
+            ))
+        }
+    };
+    if old_text == Some(new_text.as_str()) {
+        return Outcome::Unchanged;
+    }
+    if dry_run {
+        print!(
+            "{}",
+            diff::unified(&path.to_string_lossy(), old_text, &new_text)
+        );
+        return Outcome::WouldWrite;
+    }
+    let Some(dir) = dir else {
+        return Outcome::Failed(format!("{}: its directory is missing", path.display()));
+    };
+    let previous = current.as_ref().map(|(text, mode)| (text.as_str(), *mode));
+    match write::write_with_backup(dir, target.file_name, &new_text, previous) {
+        Ok(()) => Outcome::Written,
+        Err(error) => Outcome::Failed(format!(
+            "{}: {error}; the file was left untouched",
+            path.display()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_error_position_counts_lines_and_characters() {
+        let error = EditError::at("a\nbé c", 5, "bad");
+        assert_eq!(error.to_string(), "line 2, column 3: bad");
+        assert_eq!(EditError::at("", 9, "x").to_string(), "line 1, column 1: x");
+    }
+
+    #[test]
+    fn list_clients_prints_codex_first_then_the_json_clients() {
+        let list = client_list();
+        assert!(list.starts_with("codex\nclaude-code\nopencode\n"), "{list}");
+        assert_eq!(list.lines().count(), 10);
+    }
+}
