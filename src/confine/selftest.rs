@@ -9,7 +9,7 @@
 use super::{apply, harden_process, ConfineOptions};
 use crate::cli::ServeOptions;
 use crate::store::Store;
-use rustix::fs::{Mode, OFlags};
+use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketAddrV4, SocketType};
 use serde_json::{json, Map, Value};
@@ -107,7 +107,7 @@ fn first_regular_file(project: &Path) -> Option<String> {
     let mut names: Vec<String> = rustix::fs::Dir::read_from(&fd)
         .ok()?
         .filter_map(Result::ok)
-        .filter(|entry| entry.file_type() == rustix::fs::FileType::RegularFile)
+        .filter(|entry| entry.file_type() == FileType::RegularFile)
         .filter_map(|entry| entry.file_name().to_str().ok().map(str::to_string))
         .collect();
     names.sort();

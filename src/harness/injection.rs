@@ -11,21 +11,6 @@ pub const BASE64_RUN: usize = 4096;
 /// Longest sample kept per match, in UTF-16 units.
 const SAMPLE_LENGTH: usize = 80;
 
-/// JavaScript's `\s`.
-fn is_space(ch: char) -> bool {
-    matches!(
-        ch,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
 /// Matches `word` (ASCII, case-insensitive) at `at`; returns the end.
 fn word(text: &[char], at: usize, word: &str) -> Option<usize> {
     let mut end = at;
@@ -53,7 +38,10 @@ fn spaces(text: &[char], at: usize) -> Option<usize> {
 /// `\s*`.
 fn optional_spaces(text: &[char], at: usize) -> usize {
     let mut end = at;
-    while text.get(end).is_some_and(|c| is_space(*c)) {
+    while text
+        .get(end)
+        .is_some_and(|c| crate::sanitize::is_js_whitespace(*c))
+    {
         end += 1;
     }
     end

@@ -44,22 +44,6 @@ pub enum Incoming {
     },
 }
 
-/// JavaScript's `String.prototype.trim` whitespace: ASCII space and controls TAB–CR, NBSP,
-/// the BOM, line/paragraph separators and every space separator.
-fn is_js_whitespace(ch: char) -> bool {
-    matches!(
-        ch,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
 pub fn classify(frame: &Frame) -> Incoming {
     let invalid = |id: Value, code, message: String| Incoming::Invalid {
         id,
@@ -82,7 +66,7 @@ pub fn classify(frame: &Frame) -> Incoming {
             "Invalid JSON: the line is not valid UTF-8.".into(),
         );
     };
-    let text = text.trim_matches(is_js_whitespace);
+    let text = text.trim_matches(crate::sanitize::is_js_whitespace);
     if text.is_empty() {
         return Incoming::Ignore;
     }

@@ -12,8 +12,9 @@ mod wrap;
 pub use ids::{random_hex, safe_file_id, slugify};
 pub use redact::Redactor;
 pub use text::{
-    js_string, reference_id_list, sanitize_list, sanitize_nullable, sanitize_text, MAX_LIST_ITEMS,
-    MAX_LIST_ITEM_LENGTH, MAX_TEXT_LENGTH, UNTRUSTED_MARKER_REPLACEMENT,
+    is_js_whitespace, js_string, reference_id_list, sanitize_list, sanitize_nullable,
+    sanitize_text, MAX_LIST_ITEMS, MAX_LIST_ITEM_LENGTH, MAX_TEXT_LENGTH,
+    UNTRUSTED_MARKER_REPLACEMENT,
 };
 pub use utf16::{utf16_len, utf16_prefix, utf16_slice};
 pub use wrap::{untrusted_block, untrusted_list};

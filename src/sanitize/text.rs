@@ -16,6 +16,22 @@ pub const UNTRUSTED_MARKER_REPLACEMENT: &str = "[untrusted-data-marker-redacted]
 
 const MARKER_WORD: &[u8] = b"untrusted-data";
 
+/// JavaScript's whitespace (what `trim()` removes and `\s` matches): ASCII space and controls
+/// TAB–CR, NBSP, the BOM, line/paragraph separators and every space separator.
+pub fn is_js_whitespace(ch: char) -> bool {
+    matches!(
+        ch,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
 /// JavaScript's `String(value)` for the JSON values a tool argument can hold.
 pub fn js_string(value: &Value) -> String {
     match value {
