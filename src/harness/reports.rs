@@ -159,14 +159,8 @@ pub const RESOURCE_URIS: [&str; 23] = [
     "harness://security/posture",
 ];
 
-/// The default failure modes (interface ids): the contract defaults plus harness-level ones.
-pub const FAILURE_MODES: [&str; 14] = [
-    "missing-context",
-    "wrong-file",
-    "test-failure",
-    "build-failure",
-    "unsafe-side-effect",
-    "premature-completion",
+/// Harness-level failure modes listed after the contract's default taxonomy (interface ids).
+pub const HARNESS_FAILURE_MODES: [&str; 8] = [
     "missing-artifact",
     "verifier-mismatch",
     "stale-state",
@@ -472,8 +466,9 @@ pub fn render_spec(inputs: &SpecInputs<'_>) -> String {
         .map(|uri| format!("- `{uri}`"))
         .collect::<Vec<_>>()
         .join("\n");
-    let failure_modes = FAILURE_MODES
+    let failure_modes = super::records::DEFAULT_FAILURE_TAXONOMY
         .iter()
+        .chain(HARNESS_FAILURE_MODES.iter())
         .map(|mode| format!("- {mode}"))
         .collect::<Vec<_>>()
         .join("\n");

@@ -6,6 +6,7 @@ use crate::clock::{now_iso, today};
 use crate::harness::records::{
     agent_safe_contract, agent_safe_gate, agent_safe_trace, check_output_paths, load_contract,
     read_recent_traces, render_contract, render_gate, strings, wrap, wrap_list,
+    DEFAULT_FAILURE_TAXONOMY,
 };
 use crate::harness::state::{agent_safe_state, bump, load_state, mutate_state, push_event};
 use crate::harness::{Args, ToolError};
@@ -21,16 +22,6 @@ const DEFAULT_PERMISSIONS: [&str; 3] = [
     "Read the project files the task needs.",
     "Edit only the files this contract requires.",
     "Run the verification commands listed here, or narrower and safer variants of them.",
-];
-
-/// The default failure taxonomy (an interface constant: audits and specs refer to it).
-pub const DEFAULT_FAILURE_TAXONOMY: [&str; 6] = [
-    "missing-context",
-    "wrong-file",
-    "test-failure",
-    "build-failure",
-    "unsafe-side-effect",
-    "premature-completion",
 ];
 
 fn random(bytes: usize) -> Result<String, ToolError> {
