@@ -137,6 +137,12 @@ pub fn mig_1() -> Outcome {
 
 /// R2-6 — hypothesis: a write follows a pre-planted symlink and overwrites or appends to the
 /// victim.
+///
+/// The state and trace cases come first: their write path meets the link on the call itself.
+/// A knowledge record only appends to the index journal, so a link planted at index.json is
+/// met when the index is next read or compacted: the record may succeed (the victim must stay
+/// unchanged), then a compacting query must be a TOOLERR and a read of
+/// `harness://knowledge/index` an error.
 pub fn r2_6() -> Outcome {
     let fx = Fixture::new("r26");
     bootstrap_run(&fx)?;
@@ -151,12 +157,6 @@ pub fn r2_6() -> Outcome {
     };
     let cases: [(&str, &str, &str, Value); 3] = [
         (
-            "knowledge/index.json",
-            "v.json",
-            "harness_record_knowledge",
-            json!({"title": "Symlink probe", "content": "x"}),
-        ),
-        (
             "state.json",
             "outside-state.json",
             "harness_update_state",
@@ -168,7 +168,14 @@ pub fn r2_6() -> Outcome {
             "harness_record_trace",
             trace_args("append through link"),
         ),
+        (
+            "knowledge/index.json",
+            "v.json",
+            "harness_query_knowledge",
+            json!({"query": "symlink probe"}),
+        ),
     ];
+    let mut index_record = "";
     for (rel, victim, tool, args) in cases {
         let rel = if rel.is_empty() {
             format!("traces/{today}")
@@ -177,8 +184,22 @@ pub fn r2_6() -> Outcome {
         };
         let _ = std::fs::remove_file(fx.h(&rel));
         symlink(fx.victim.join(victim), fx.h(&rel)).map_err(|e| e.to_string())?;
-        let items_before = fx.list("knowledge/items").len();
         let mut s = Session::start(&fx);
+        if rel == "knowledge/index.json" {
+            let record = s.tool(
+                5,
+                "harness_record_knowledge",
+                json!({"title": "Symlink probe", "content": "x"}),
+            )?;
+            ensure!(!leaks_sentinel(&record.to_string()), "sentinel leaked");
+            ensure!(fx.victim_intact(), "victim changed by a record");
+            index_record = if ok_payload(&record).is_ok() {
+                "record OK (journal only), "
+            } else {
+                "record TOOLERR, "
+            };
+        }
+        let items_before = fx.list("knowledge/items").len();
         let reply = s.tool(1, tool, args)?;
         let text = tool_error(&reply).map_err(|e| format!("{rel}: {e}"))?;
         ensure!(
@@ -186,6 +207,15 @@ pub fn r2_6() -> Outcome {
             "unredacted path: {text}"
         );
         ensure!(!leaks_sentinel(&reply.to_string()), "sentinel leaked");
+        if rel == "knowledge/index.json" {
+            let read = s.read(2, "harness://knowledge/index")?;
+            ensure!(
+                read.get("error").is_some(),
+                "index resource read through a symlink: {}",
+                crate::harness::clip(&read.to_string(), 300)
+            );
+            ensure!(!leaks_sentinel(&read.to_string()), "sentinel leaked");
+        }
         s.finish()?;
         ensure!(fx.victim_intact(), "victim changed through {rel}");
         ensure!(
@@ -195,10 +225,9 @@ pub fn r2_6() -> Outcome {
         std::fs::remove_file(fx.h(&rel)).map_err(|e| e.to_string())?;
     }
     fx.verify()?;
-    Ok(
-        "index/state/traces symlinks refused with TOOLERR, victims intact, no partial record"
-            .into(),
-    )
+    Ok(format!(
+        "state/traces symlinks refused with TOOLERR; index symlink: {index_record}compacting query TOOLERR, resource read error; victims intact, no partial record"
+    ))
 }
 
 const CORRUPT_STATES: [&[u8]; 7] = [
@@ -545,13 +574,17 @@ pub fn r9_h3() -> Outcome {
         .as_array()
         .map_or(0, Vec::len);
     ensure!(decisions == 20, "{decisions} decisions");
-    let index = fx.json("knowledge/index.json")?;
-    ensure!(
-        index["items"].as_array().map_or(0, Vec::len) == 12,
-        "index items"
-    );
+    // Records append to the index journal; index.json may not exist yet.
+    let indexed = fx.knowledge_index_ids()?.len();
+    ensure!(indexed == 12, "{indexed} index+journal entries");
+    let files = fx
+        .list("knowledge/items")
+        .iter()
+        .filter(|n| n.ends_with(".json"))
+        .count();
+    ensure!(files == 12, "{files} item files");
     fx.verify()?;
-    Ok("2P: 40 traces, 40 lines, 20 decisions, 12 index entries, no locks left".into())
+    Ok("2P: 40 traces, 40 lines, 20 decisions, 12 items and index entries, no locks left".into())
 }
 
 /// R9-H3s — hypothesis: a lock left by a dead server blocks every later writer.
@@ -586,6 +619,13 @@ pub fn r9_h3s() -> Outcome {
 
 /// R9-H4 — hypothesis: SIGKILL between temp write and rename leaves orphans forever, or a
 /// torn `state.json`.
+///
+/// The reaper (at start-up) removes a temp file `<target>.tmp.<pid>.<hex>` that is older than
+/// five minutes, or whose writer pid no longer exists; a fresh temp of a live writer is kept.
+/// The orphans of the SIGKILLed servers are left fresh: their writers are dead, so they must
+/// go. Planted: fresh temps of a live pid (this process: kept), of an impossible pid and of a
+/// child that has just exited (removed), a stale temp of the live pid (removed) and a
+/// non-matching `.tmp.` name (kept).
 pub fn r9_h4() -> Outcome {
     let fx = Fixture::new("r9h4");
     bootstrap_run(&fx)?;
@@ -605,13 +645,24 @@ pub fn r9_h4() -> Outcome {
     }
     let mut leftovers = Vec::new();
     collect_temps(&fx.harness(), &mut leftovers);
-    for path in &leftovers {
-        backdate(path, 600);
+    let live = std::process::id();
+    let exited = {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let pid = child.id();
+        child.wait().map_err(|e| e.to_string())?;
+        pid
+    };
+    let fresh_live = format!("state.json.tmp.{live}.cafef00d");
+    let stale_live = format!("state.json.tmp.{live}.deadbeef");
+    let fresh_absurd = "state.json.tmp.4294967294.abad1dea".to_string();
+    let fresh_exited = format!("knowledge/index.json.tmp.{exited}.0ddba11");
+    for name in [&fresh_live, &stale_live, &fresh_absurd, &fresh_exited] {
+        fx.plant(name, b"{}");
     }
-    fx.plant("state.json.tmp.4242.cafef00d", b"{}");
-    fx.plant("state.json.tmp.4243.deadbeef", b"{}");
     fx.plant("scratch/keep.tmp.txt", b"keep");
-    backdate(&fx.h("state.json.tmp.4243.deadbeef"), 600);
+    backdate(&fx.h(&stale_live), 600);
     backdate(&fx.h("scratch/keep.tmp.txt"), 600);
     let mut s = Session::start(&fx);
     s.tool_ok(
@@ -621,24 +672,33 @@ pub fn r9_h4() -> Outcome {
     )?;
     s.finish()?;
     ensure!(
-        fx.h("state.json.tmp.4242.cafef00d").exists(),
-        "fresh temp removed"
+        fx.h(&fresh_live).exists(),
+        "fresh temp of a live pid removed"
+    );
+    ensure!(!fx.h(&stale_live).exists(), "stale temp of a live pid kept");
+    ensure!(
+        !fx.h(&fresh_absurd).exists(),
+        "fresh temp of pid 4294967294 kept"
     );
     ensure!(
-        !fx.h("state.json.tmp.4243.deadbeef").exists(),
-        "stale temp kept"
+        !fx.h(&fresh_exited).exists(),
+        "fresh temp of an exited child (pid {exited}) kept"
     );
     ensure!(
         fx.h("scratch/keep.tmp.txt").exists(),
         "non-matching name removed"
     );
     for path in &leftovers {
-        ensure!(!path.exists(), "back-dated orphan kept: {}", path.display());
+        ensure!(
+            !path.exists(),
+            "orphan of a SIGKILLed server kept: {}",
+            path.display()
+        );
     }
-    std::fs::remove_file(fx.h("state.json.tmp.4242.cafef00d")).map_err(|e| e.to_string())?;
+    std::fs::remove_file(fx.h(&fresh_live)).map_err(|e| e.to_string())?;
     fx.verify()?;
     Ok(format!(
-        "12 SIGKILL cycles: state always whole; {} orphans reaped when stale, fresh kept",
+        "12 SIGKILL cycles: state always whole; {} orphans of dead writers reaped while fresh; dead/absurd-pid and stale temps reaped, live-pid fresh temp kept",
         leftovers.len()
     ))
 }
@@ -914,7 +974,9 @@ pub fn x_6() -> Outcome {
         fx.h(&format!("traces/{day}")),
     )
     .map_err(|e| e.to_string())?;
-    std::fs::remove_file(fx.h("knowledge/index.json")).map_err(|e| e.to_string())?;
+    // Records append to the index journal, so index.json may not exist yet: plant the link
+    // either way; it is met when the index is compacted (by the query below).
+    let _ = std::fs::remove_file(fx.h("knowledge/index.json"));
     std::fs::hard_link(fx.victim.join("v.json"), fx.h("knowledge/index.json"))
         .map_err(|e| e.to_string())?;
     let mut s = Session::start(&fx);
@@ -928,19 +990,43 @@ pub fn x_6() -> Outcome {
         "harness_record_knowledge",
         json!({"title": "Second item", "content": "y"}),
     )?;
+    let query = s.tool(
+        3,
+        "harness_query_knowledge",
+        json!({"query": "second item"}),
+    )?;
     s.finish()?;
     ensure!(fx.victim_intact(), "victim modified through a hard link");
     tool_error(&trace).map_err(|e| format!("append to hard link: {e}"))?;
-    let class = if ok_payload(&knowledge).is_ok() {
-        "OK (link broken by rename)"
-    } else {
-        "TOOLERR"
+    ensure!(
+        !leaks_sentinel(&knowledge.to_string()) && !leaks_sentinel(&query.to_string()),
+        "sentinel leaked"
+    );
+    let class = |reply: &Value| {
+        if ok_payload(reply).is_ok() {
+            "OK"
+        } else {
+            "TOOLERR"
+        }
     };
+    let index_linked = std::fs::symlink_metadata(fx.h("knowledge/index.json"))
+        .is_ok_and(|m| std::os::unix::fs::MetadataExt::nlink(&m) > 1);
+    ensure!(
+        ok_payload(&query).is_err() || !index_linked,
+        "compacting query succeeded while index.json is still the victim's hard link"
+    );
     std::fs::remove_file(fx.h(&format!("traces/{day}"))).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_file(fx.h("knowledge/index.json"));
     fx.verify()?;
     Ok(format!(
-        "trace append refused; index rewrite {class}; victims intact"
+        "trace append refused; record {}, compacting query {} (link {}); victims intact",
+        class(&knowledge),
+        class(&query),
+        if index_linked {
+            "left alone"
+        } else {
+            "replaced by rename"
+        }
     ))
 }
 
