@@ -722,6 +722,41 @@ impl Drop for Session {
     }
 }
 
+/// The JSON document a successful `resources/read` reply carries (its first content's text).
+pub fn resource_json(reply: &Value) -> Result<Value, String> {
+    let text = reply["result"]["contents"][0]["text"]
+        .as_str()
+        .ok_or_else(|| format!("not a resource reply: {}", clip(&reply.to_string(), 300)))?;
+    serde_json::from_str(text).map_err(|e| format!("resource text is not JSON: {e}"))
+}
+
+/// The keys of the agent-facing state projection; nothing else may be shown.
+pub const SHOWN_STATE_KEYS: [&str; 8] = [
+    "version",
+    "projectName",
+    "focus",
+    "status",
+    "activeContractId",
+    "counters",
+    "decisions",
+    "events",
+];
+
+/// Checks that a shown state object carries exactly the known projection keys.
+pub fn known_state_keys_only(state: &Value, label: &str) -> Result<(), String> {
+    let keys: Vec<&String> = state
+        .as_object()
+        .ok_or_else(|| format!("{label}: state is not an object"))?
+        .keys()
+        .collect();
+    ensure!(
+        keys.len() == SHOWN_STATE_KEYS.len()
+            && keys.iter().all(|k| SHOWN_STATE_KEYS.contains(&k.as_str())),
+        "{label}: state shows keys {keys:?}"
+    );
+    Ok(())
+}
+
 /// Returns `structuredContent` of a successful tool reply.
 pub fn ok_payload(reply: &Value) -> Result<Value, String> {
     ensure!(
