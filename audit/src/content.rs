@@ -291,6 +291,14 @@ pub fn x_16() -> Outcome {
         '\u{FFFB}',
         '\u{FE0F}',
         '\u{E0100}',
+        '\u{0080}',
+        '\u{009B}',
+        '\u{009F}',
+        '\u{3164}',
+        '\u{115F}',
+        '\u{FFA0}',
+        '\u{200B}',
+        '\u{202E}',
     ]
     .iter()
     .collect();
@@ -315,6 +323,11 @@ pub fn x_16() -> Outcome {
     ensure!(
         !title.contains("＜/untrusted-data＞"),
         "fullwidth marker not neutralised: {title:?}"
+    );
+    // Neutralised, not folded into a live marker: the block has one closer, the wrapper's.
+    ensure!(
+        title.matches("</untrusted-data>").count() == 1 && title.ends_with("</untrusted-data>"),
+        "a live closing marker inside the block: {title:?}"
     );
     fx.verify()?;
     Ok("tag/format/variation characters removed, separators normalised, fullwidth marker neutralised".into())
