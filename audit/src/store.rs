@@ -135,6 +135,23 @@ pub fn mig_1() -> Outcome {
     Ok("v1 -> v5 with 4 steps, counters kept/back-filled, log written, second run no-op".into())
 }
 
+/// Copies of the victim files inside `H` (`H/decoy/<name>`): targets for relative symlinks
+/// that stay inside the tree. Landlock allows those and `RESOLVE_BENEATH` does not stop them,
+/// so only the store's own symlink refusal (`RESOLVE_NO_SYMLINKS`) defends against them.
+fn plant_decoys(fx: &Fixture) {
+    for (name, body) in crate::harness::VICTIM_FILES {
+        fx.plant(&format!("decoy/{name}"), body.as_bytes());
+    }
+}
+
+/// The decoys hold their planted bytes and nothing was added beside them.
+fn decoys_intact(fx: &Fixture) -> bool {
+    fx.list("decoy").len() == crate::harness::VICTIM_FILES.len()
+        && crate::harness::VICTIM_FILES.iter().all(|(name, body)| {
+            std::fs::read(fx.h(&format!("decoy/{name}"))).is_ok_and(|b| b == body.as_bytes())
+        })
+}
+
 /// R2-6 — hypothesis: a write follows a pre-planted symlink and overwrites or appends to the
 /// victim.
 ///
@@ -155,7 +172,20 @@ pub fn r2_6() -> Outcome {
             .next()
             .ok_or("no trace file")?
     };
-    let cases: [(&str, &str, &str, Value); 3] = [
+    plant_decoys(&fx);
+    let cases: [(&str, &str, &str, Value); 5] = [
+        (
+            "state.json",
+            "decoy/outside-state.json",
+            "harness_update_state",
+            json!({"note": "through the in-tree link"}),
+        ),
+        (
+            "",
+            "../decoy/authorized_keys",
+            "harness_record_trace",
+            trace_args("append through the in-tree link"),
+        ),
         (
             "state.json",
             "outside-state.json",
@@ -183,7 +213,13 @@ pub fn r2_6() -> Outcome {
             rel.to_string()
         };
         let _ = std::fs::remove_file(fx.h(&rel));
-        symlink(fx.victim.join(victim), fx.h(&rel)).map_err(|e| e.to_string())?;
+        // `decoy/...` is a relative link that stays inside H; the others point into V.
+        let target = if victim.contains("decoy/") {
+            std::path::PathBuf::from(victim)
+        } else {
+            fx.victim.join(victim)
+        };
+        symlink(&target, fx.h(&rel)).map_err(|e| e.to_string())?;
         let mut s = Session::start(&fx);
         if rel == "knowledge/index.json" {
             let record = s.tool(
@@ -217,7 +253,10 @@ pub fn r2_6() -> Outcome {
             ensure!(!leaks_sentinel(&read.to_string()), "sentinel leaked");
         }
         s.finish()?;
-        ensure!(fx.victim_intact(), "victim changed through {rel}");
+        ensure!(
+            fx.victim_intact() && decoys_intact(&fx),
+            "victim changed through {rel} -> {victim}"
+        );
         ensure!(
             fx.list("knowledge/items").len() == items_before,
             "partial record left by {tool}"
@@ -226,7 +265,7 @@ pub fn r2_6() -> Outcome {
     }
     fx.verify()?;
     Ok(format!(
-        "state/traces symlinks refused with TOOLERR; index symlink: {index_record}compacting query TOOLERR, resource read error; victims intact, no partial record"
+        "state (in-tree and outside) and traces symlinks refused with TOOLERR; index symlink: {index_record}compacting query TOOLERR, resource read error; victims intact, no partial record"
     ))
 }
 
@@ -765,7 +804,18 @@ pub fn r9_h4b() -> Outcome {
 pub fn x_1() -> Outcome {
     let fx = Fixture::new("x1");
     bootstrap_run(&fx)?;
-    let cases: [(&str, &str, Value); 3] = [
+    plant_decoys(&fx);
+    let cases: [(&str, &str, Value); 5] = [
+        (
+            "contracts",
+            "harness_create_contract",
+            json!({"title": "In-tree dir link", "goal": "In-tree dir link goal"}),
+        ),
+        (
+            "knowledge/items",
+            "harness_record_knowledge",
+            json!({"title": "In-tree dir link probe", "content": "x"}),
+        ),
         (
             "knowledge/items",
             "harness_record_knowledge",
@@ -778,14 +828,26 @@ pub fn x_1() -> Outcome {
         ),
         ("traces", "harness_record_trace", trace_args("dir link")),
     ];
-    for (dir, tool, args) in cases {
+    for (n, (dir, tool, args)) in cases.into_iter().enumerate() {
         let moved = fx.h(&format!("{dir}.real"));
         std::fs::rename(fx.h(dir), &moved).map_err(|e| e.to_string())?;
-        symlink(&fx.victim, fx.h(dir)).map_err(|e| e.to_string())?;
+        // The first two links are relative and stay inside H (to H/decoy); the rest point
+        // into V.
+        let target = match (n, dir) {
+            (0, _) => std::path::PathBuf::from("decoy"),
+            (1, _) => std::path::PathBuf::from("../decoy"),
+            _ => fx.victim.clone(),
+        };
+        symlink(&target, fx.h(dir)).map_err(|e| e.to_string())?;
         let mut s = Session::start(&fx);
         let reply = s.tool(1, tool, args)?;
-        tool_error(&reply).map_err(|e| format!("{dir}: {e}"))?;
+        tool_error(&reply).map_err(|e| format!("{dir} -> {}: {e}", target.display()))?;
         s.finish()?;
+        ensure!(
+            decoys_intact(&fx),
+            "{dir} -> {}: written through the link",
+            target.display()
+        );
         std::fs::remove_file(fx.h(dir)).map_err(|e| e.to_string())?;
         std::fs::rename(&moved, fx.h(dir)).map_err(|e| e.to_string())?;
         fx.verify()?;
@@ -802,7 +864,7 @@ pub fn x_1() -> Outcome {
         other.victim_intact() && !other.victim.join("state.json").exists(),
         "V written"
     );
-    Ok("items/contracts/traces dir links -> TOOLERR; symlinked H refused at start-up".into())
+    Ok("contracts/items dir links (in-tree and into V), traces -> TOOLERR; symlinked H refused at start-up".into())
 }
 
 /// hypothesis: Markdown and guide writes follow symlinks (live or dangling).
@@ -846,7 +908,35 @@ pub fn x_3() -> Outcome {
     fx.allow_unparsed("state.corrupt.");
     let mut s = boot(&fx)?;
     let id = crate::harness::create_contract(&mut s, 3, json!({}))?;
+    let inside = crate::harness::create_contract(&mut s, 4, json!({}))?;
     s.finish()?;
+    // First relative links that stay inside H (only the store's own symlink refusal stops
+    // them), then links into V.
+    plant_decoys(&fx);
+    std::fs::remove_file(fx.h("state.json")).map_err(|e| e.to_string())?;
+    symlink("decoy/outside-state.json", fx.h("state.json")).map_err(|e| e.to_string())?;
+    std::fs::remove_file(fx.h(&format!("contracts/{inside}.json"))).map_err(|e| e.to_string())?;
+    symlink(
+        "../decoy/secret.json",
+        fx.h(&format!("contracts/{inside}.json")),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut s = Session::start(&fx);
+    let in_tree = [
+        s.read(1, "harness://state")?,
+        s.tool(2, "harness_list", json!({}))?,
+        s.read(3, &format!("harness://contract/{inside}"))?,
+    ];
+    s.finish()?;
+    for reply in &in_tree {
+        ensure!(
+            !leaks_sentinel(&reply.to_string()) && !reply.to_string().contains("\"traces\":42"),
+            "in-tree link followed: {}",
+            crate::harness::clip(&reply.to_string(), 300)
+        );
+    }
+    ensure!(decoys_intact(&fx), "decoy changed through an in-tree link");
+    std::fs::remove_file(fx.h(&format!("contracts/{inside}.json"))).map_err(|e| e.to_string())?;
     std::fs::remove_file(fx.h("state.json")).map_err(|e| e.to_string())?;
     symlink(fx.victim.join("outside-state.json"), fx.h("state.json")).map_err(|e| e.to_string())?;
     std::fs::remove_file(fx.h(&format!("contracts/{id}.json"))).map_err(|e| e.to_string())?;
@@ -875,7 +965,7 @@ pub fn x_3() -> Outcome {
     let _ = std::fs::remove_file(fx.h("state.json"));
     let _ = std::fs::remove_file(fx.h(&format!("contracts/{id}.json")));
     fx.verify()?;
-    Ok("state and contract symlinks never read; no outside content in any reply".into())
+    Ok("state and contract symlinks (in-tree and into V) never read; no linked content in any reply".into())
 }
 
 /// hypothesis: flipping a directory component between a real directory and a link to
