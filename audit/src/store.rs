@@ -1121,7 +1121,9 @@ pub fn x_6() -> Outcome {
 }
 
 /// X-8 — hypothesis: a FIFO, directory or device where a JSON file is expected blocks the
-/// call forever or reads unbounded data.
+/// call forever or reads unbounded data. Hardened outcome: every such plant is a fast TOOLERR
+/// and is left in place (not treated as a corrupt file to move aside); a FIFO holding a JSON
+/// document, held open by a writer, is never read.
 pub fn x_8() -> Outcome {
     let mut fx = Fixture::new("x8");
     fx.allow_unparsed("state.corrupt.");
@@ -1136,8 +1138,30 @@ pub fn x_8() -> Outcome {
     for (rel, kind) in plants {
         let path = fx.h(rel);
         let _ = std::fs::remove_file(&path);
+        // A FIFO is held open read-write by the audit with a JSON document waiting in it: a
+        // server that reads it without checking the file type would take that document as
+        // its state or index. Those bytes must still be in the pipe afterwards.
+        let mut held = None;
         match kind {
-            "fifo" => mkfifo(&path),
+            "fifo" => {
+                mkfifo(&path);
+                let fd = rustix::fs::open(
+                    &path,
+                    rustix::fs::OFlags::RDWR
+                        | rustix::fs::OFlags::NONBLOCK
+                        | rustix::fs::OFlags::CLOEXEC,
+                    rustix::fs::Mode::empty(),
+                )
+                .map_err(|e| format!("open fifo: {e}"))?;
+                let body = if rel.starts_with("knowledge") {
+                    br#"{"version":1,"updatedAt":null,"items":[{"id":"knowledge-fifo","ts":"2026-01-01T00:00:00.000Z","kind":"knowledge","title":"SENTINEL-FIFO x","summary":"x","tags":[],"termCounts":{"x":1},"tokenTotal":1}]}"#.to_vec()
+                } else {
+                    br#"{"version":5,"status":"SENTINEL-FIFO","counters":{"traces":4242},"events":[],"decisions":[]}"#.to_vec()
+                };
+                let written = rustix::io::write(&fd, &body).map_err(|e| e.to_string())?;
+                ensure!(written == body.len(), "short write into the fifo");
+                held = Some((fd, body.len()));
+            }
             "dir" => std::fs::create_dir(&path).map_err(|e| e.to_string())?,
             device => symlink(device, &path).map_err(|e| e.to_string())?,
         }
@@ -1157,13 +1181,38 @@ pub fn x_8() -> Outcome {
         let took = started.elapsed();
         let pong = s.ask(2, "ping", json!({}))?;
         ensure!(pong["result"] == json!({}), "ping after {kind}");
+        let list = s.tool(3, "harness_list", json!({}))?;
         s.finish()?;
+        for text in [reply.to_string(), list.to_string()] {
+            ensure!(
+                !text.contains("SENTINEL-FIFO") && !text.contains("4242"),
+                "{kind} {rel}: content read from the FIFO"
+            );
+        }
+        if let Some((fd, planted)) = held.take() {
+            let mut buffer = vec![0u8; planted + 1024];
+            let left = rustix::io::read(&fd, &mut buffer).unwrap_or(0);
+            ensure!(
+                left == planted,
+                "{kind} {rel}: the server read {} of {planted} bytes from the FIFO",
+                planted.saturating_sub(left)
+            );
+        }
         ensure!(took < Duration::from_secs(10), "{kind} {rel} took {took:?}");
         let class = if ok_payload(&reply).is_ok() {
             "recovered"
         } else {
             "TOOLERR"
         };
+        // Not a plain file is an error, not corruption: refused and left where it is.
+        ensure!(
+            class == "TOOLERR",
+            "{kind} {rel}: expected TOOLERR, got {class}"
+        );
+        ensure!(
+            std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()),
+            "{kind} {rel}: moved or replaced instead of left in place"
+        );
         observed.push(format!("{kind} {rel}: {class} in {} ms", took.as_millis()));
         if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
             std::fs::remove_dir(&path).map_err(|e| e.to_string())?;
