@@ -33,6 +33,9 @@ pub struct ServeOptions {
     pub require_confinement: bool,
     /// `--no-confinement`: debugging only; the server says so loudly.
     pub no_confinement: bool,
+    /// `--require-local-fs`: a `.codex-harness/` on a network or userspace filesystem is a
+    /// start-up error instead of a warning (also `HARNESS_REQUIRE_LOCAL_FS=1`).
+    pub require_local_fs: bool,
 }
 
 impl ServeOptions {
@@ -50,6 +53,20 @@ impl ServeOptions {
         let cwd = std::env::current_dir()?;
         Ok(crate::harness::records::resolve_lexically(&cwd, &chosen))
     }
+
+    /// Whether a local filesystem is required: `--require-local-fs`, or
+    /// `HARNESS_REQUIRE_LOCAL_FS=1` in the environment.
+    pub fn local_fs_required(&self) -> bool {
+        local_fs_required_by(
+            self.require_local_fs,
+            std::env::var_os("HARNESS_REQUIRE_LOCAL_FS").as_deref(),
+        )
+    }
+}
+
+/// The flag, or the environment variable set to exactly `1`.
+fn local_fs_required_by(flag: bool, env: Option<&std::ffi::OsStr>) -> bool {
+    flag || env.is_some_and(|value| value == "1")
 }
 
 /// A usage error, printed with the help text's first line.
@@ -67,6 +84,7 @@ codex-harness-mcp: a hardened, kernel-confined MCP server for one project's .cod
 
 USAGE:
     codex-harness-mcp [serve] [--project DIR] [--require-confinement] [--no-confinement]
+                             [--require-local-fs]
     codex-harness-mcp doctor [--project DIR]
     codex-harness-mcp install|uninstall [--clients LIST|all] [--scope user|project|auto]
                       [--project DIR] [--name NAME] [--dry-run] [--list-clients]
@@ -80,6 +98,9 @@ OPTIONS:
     --project DIR            the project root to serve (created if missing)
     --require-confinement    refuse to start unless Landlock, no_new_privs and seccomp all apply
     --no-confinement         debugging only: skip kernel confinement (warns loudly)
+    --require-local-fs       refuse to start when .codex-harness/ is on a network or userspace
+                             filesystem (NFS, SMB/CIFS, FUSE, 9p, ...) instead of warning;
+                             also HARNESS_REQUIRE_LOCAL_FS=1
     --version                print the version
 
 INSTALL / UNINSTALL:
@@ -118,6 +139,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             "--help" | "-h" => return Ok(Command::Help),
             "--require-confinement" => options.require_confinement = true,
             "--no-confinement" => options.no_confinement = true,
+            "--require-local-fs" => options.require_local_fs = true,
             "--project" => {
                 let value = args
                     .next()
@@ -355,6 +377,22 @@ mod tests {
             assert!(parse_strs(args).is_err(), "{args:?}");
         }
         assert_eq!(parse_strs(&["install", "--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn require_local_fs_by_flag_or_by_the_environment_set_to_one() {
+        assert!(matches!(
+            parse_strs(&["--require-local-fs"]),
+            Ok(Command::Serve(ServeOptions {
+                require_local_fs: true,
+                ..
+            }))
+        ));
+        assert!(local_fs_required_by(true, None));
+        assert!(local_fs_required_by(false, Some("1".as_ref())));
+        assert!(!local_fs_required_by(false, Some("0".as_ref())));
+        assert!(!local_fs_required_by(false, Some("".as_ref())));
+        assert!(!local_fs_required_by(false, None));
     }
 
     #[test]

@@ -74,6 +74,12 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     // Before confinement: telling a dead writer's temp file from a live one's needs
     // kill(pid, 0), which the seccomp filter and Landlock's signal scoping forbid.
     let reaped = store.reap_temp_files(&store::process_exists);
+    // Before confinement too: the seccomp allow-list has no statfs.
+    let filesystem = confine::filesystem_of(store.root_fd());
+    let filesystem_warning = confine::local_fs_check(
+        filesystem.as_ref().map_err(|e| *e),
+        options.local_fs_required(),
+    )?;
     confine::harden_process().map_err(|e| format!("process hardening failed: {e}"))?;
     let stdout = std::io::stdout();
     let mut output = stdout.lock();
@@ -90,6 +96,9 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         posture.stderr_line(env!("CARGO_PKG_VERSION"), &project.to_string_lossy())
     );
     for warning in posture.warnings() {
+        eprintln!("{warning}");
+    }
+    if let Some(warning) = &filesystem_warning {
         eprintln!("{warning}");
     }
     if reaped > 0 {

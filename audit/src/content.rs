@@ -2,7 +2,10 @@
 //! (INJ-1, R2-PP, R5-3, R7-2, R7-3, X-16, C6, C6-D).
 
 use crate::ensure;
-use crate::harness::{boot, bootstrap_run, create_contract, trace_args, Fixture, Outcome, Session};
+use crate::harness::{
+    boot, bootstrap_run, create_contract, known_state_keys_only, resource_json, trace_args,
+    Fixture, Outcome, Session,
+};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -64,24 +67,57 @@ pub fn inj_1() -> Outcome {
 
 /// R2-PP — hypothesis: a `__proto__` key in state.json alters global behaviour or is
 /// reflected into outputs.
+///
+/// Hardened outcome: the agent-facing state (`harness_list`, `harness://state`,
+/// `harness_update_state`, `harness_next_step` without a contract, `harness_migrate`) is built
+/// from the known fields only, so it carries exactly the projection keys; unknown top-level
+/// keys, `__proto__` included, stay on disk across a rewrite but are never shown.
 pub fn r2_pp() -> Outcome {
     let fx = Fixture::new("r2pp");
     bootstrap_run(&fx)?;
-    fx.plant("state.json", br#"{"version":5,"counters":{},"events":[],"decisions":[],"__proto__":{"polluted":"SENTINEL-PP","isAdmin":true}}"#);
+    fx.plant("state.json", br#"{"version":5,"counters":{},"events":[],"decisions":[],"__proto__":{"polluted":"SENTINEL-PP","isAdmin":true},"constructor":{"prototype":{"polluted":"SENTINEL-PP"}}}"#);
     let mut s = Session::start(&fx);
+    let mut shown = Vec::new();
     let list = s.tool_ok(1, "harness_list", json!({}))?;
+    shown.push(("harness_list", list["state"].clone(), list.to_string()));
     let state = s.read(2, "harness://state")?;
-    s.tool_ok(3, "harness_record_trace", trace_args("still works"))?;
-    create_contract(&mut s, 4, json!({}))?;
+    let doc = resource_json(&state)?;
+    shown.push(("harness://state", doc["state"].clone(), state.to_string()));
+    let next = s.tool_ok(3, "harness_next_step", json!({}))?;
+    shown.push(("harness_next_step", next["state"].clone(), next.to_string()));
+    let update = s.tool_ok(4, "harness_update_state", json!({"note": "rewrite"}))?;
+    shown.push((
+        "harness_update_state",
+        update["state"].clone(),
+        update.to_string(),
+    ));
+    let migrate = s.tool_ok(5, "harness_migrate", json!({}))?;
+    shown.push((
+        "harness_migrate",
+        migrate["state"].clone(),
+        migrate.to_string(),
+    ));
+    s.tool_ok(6, "harness_record_trace", trace_args("still works"))?;
+    create_contract(&mut s, 7, json!({}))?;
     s.finish()?;
-    for text in [list.to_string(), state.to_string()] {
+    for (label, state, text) in &shown {
+        known_state_keys_only(state, label)?;
         ensure!(
-            !text.contains("SENTINEL-PP") && !text.contains("isAdmin"),
-            "__proto__ payload reflected"
+            !text.contains("SENTINEL-PP")
+                && !text.contains("isAdmin")
+                && !text.contains("__proto__")
+                && !text.contains("prototype"),
+            "{label}: __proto__ payload reflected"
         );
     }
+    let stored = fx.json("state.json")?;
+    ensure!(
+        stored["__proto__"]["polluted"] == "SENTINEL-PP"
+            && stored["constructor"]["prototype"]["polluted"] == "SENTINEL-PP",
+        "unknown keys not kept on disk across rewrites: {stored}"
+    );
     fx.verify()?;
-    Ok("__proto__ payload neither reflected nor effective; tools work".into())
+    Ok("__proto__/constructor kept on disk, never shown by 5 state views (known keys only); tools work".into())
 }
 
 /// R5-3 — hypothesis: sanitiser, tokenizer or slug patterns backtrack catastrophically.
@@ -255,6 +291,14 @@ pub fn x_16() -> Outcome {
         '\u{FFFB}',
         '\u{FE0F}',
         '\u{E0100}',
+        '\u{0080}',
+        '\u{009B}',
+        '\u{009F}',
+        '\u{3164}',
+        '\u{115F}',
+        '\u{FFA0}',
+        '\u{200B}',
+        '\u{202E}',
     ]
     .iter()
     .collect();
@@ -279,6 +323,11 @@ pub fn x_16() -> Outcome {
     ensure!(
         !title.contains("＜/untrusted-data＞"),
         "fullwidth marker not neutralised: {title:?}"
+    );
+    // Neutralised, not folded into a live marker: the block has one closer, the wrapper's.
+    ensure!(
+        title.matches("</untrusted-data>").count() == 1 && title.ends_with("</untrusted-data>"),
+        "a live closing marker inside the block: {title:?}"
     );
     fx.verify()?;
     Ok("tag/format/variation characters removed, separators normalised, fullwidth marker neutralised".into())

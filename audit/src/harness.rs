@@ -183,6 +183,61 @@ impl Fixture {
         serde_json::from_str(&text).map_err(|e| format!("parse {rel}: {e}"))
     }
 
+    /// The knowledge index as a reader sees it, without asking the server: the items of
+    /// `knowledge/index.json` (absent → none) with `knowledge/index.journal.jsonl` folded in by
+    /// id, a later journal line replacing an earlier entry. Strict where the server is
+    /// lenient: every journal line must be complete, parse and carry an `upsert` entry with a
+    /// string id (the server acknowledges a record only after its line is durable, so a torn
+    /// or foreign line is a finding). Sorted by id.
+    pub fn knowledge_index(&self) -> Result<Vec<Value>, String> {
+        let mut by_id: BTreeMap<String, Value> = BTreeMap::new();
+        if std::fs::symlink_metadata(self.h("knowledge/index.json")).is_ok() {
+            let index = self.json("knowledge/index.json")?;
+            for entry in index["items"]
+                .as_array()
+                .ok_or("index.json has no items array")?
+            {
+                let id = entry["id"]
+                    .as_str()
+                    .ok_or("index entry without a string id")?;
+                by_id.insert(id.to_string(), entry.clone());
+            }
+        }
+        match std::fs::read(self.h("knowledge/index.journal.jsonl")) {
+            Ok(bytes) => {
+                ensure!(
+                    bytes.is_empty() || bytes.ends_with(b"\n"),
+                    "index journal ends with an unterminated line"
+                );
+                for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                    let record: Value = serde_json::from_slice(line)
+                        .map_err(|e| format!("index journal line does not parse: {e}"))?;
+                    ensure!(
+                        record["op"] == "upsert",
+                        "index journal op {}",
+                        record["op"]
+                    );
+                    let id = record["entry"]["id"]
+                        .as_str()
+                        .ok_or("index journal entry without a string id")?;
+                    by_id.insert(id.to_string(), record["entry"].clone());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("read index journal: {e}")),
+        }
+        Ok(by_id.into_values().collect())
+    }
+
+    /// Ids of [`Fixture::knowledge_index`].
+    pub fn knowledge_index_ids(&self) -> Result<Vec<String>, String> {
+        Ok(self
+            .knowledge_index()?
+            .iter()
+            .filter_map(|e| e["id"].as_str().map(str::to_string))
+            .collect())
+    }
+
     /// Names of the entries of a directory inside `H`, sorted.
     pub fn list(&self, rel: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.h(rel))
@@ -468,6 +523,32 @@ impl Session {
         }
     }
 
+    /// Writes one raw request line whose reply may carry `id: null` (a line that does not
+    /// parse), then a `ping` with `ping_id`. Replies leave in request order, so the one reply
+    /// that arrives before the ping's is the raw line's; it is returned.
+    pub fn raw_reply(&mut self, line: &[u8], ping_id: i64) -> Result<Value, String> {
+        let mark = self.seen.len();
+        self.send_raw(line);
+        self.request(ping_id, "ping", json!({}));
+        self.reply(ping_id)?;
+        let between: Vec<Value> = self.seen[mark..]
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["id"] != json!(ping_id))
+            .collect();
+        ensure!(
+            between.len() == 1,
+            "{} replies to one raw line: {between:?}",
+            between.len()
+        );
+        let reply = between[0].clone();
+        if !reply["id"].is_null() {
+            // G3 then checks it is answered exactly once.
+            self.sent_ids.push(reply["id"].to_string());
+        }
+        Ok(reply)
+    }
+
     /// Declares an id sent inside raw bytes, so G3 expects a reply for it.
     pub fn expect_id(&mut self, id: Value) {
         self.sent_ids.push(id.to_string());
@@ -639,6 +720,41 @@ impl Drop for Session {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The JSON document a successful `resources/read` reply carries (its first content's text).
+pub fn resource_json(reply: &Value) -> Result<Value, String> {
+    let text = reply["result"]["contents"][0]["text"]
+        .as_str()
+        .ok_or_else(|| format!("not a resource reply: {}", clip(&reply.to_string(), 300)))?;
+    serde_json::from_str(text).map_err(|e| format!("resource text is not JSON: {e}"))
+}
+
+/// The keys of the agent-facing state projection; nothing else may be shown.
+pub const SHOWN_STATE_KEYS: [&str; 8] = [
+    "version",
+    "projectName",
+    "focus",
+    "status",
+    "activeContractId",
+    "counters",
+    "decisions",
+    "events",
+];
+
+/// Checks that a shown state object carries exactly the known projection keys.
+pub fn known_state_keys_only(state: &Value, label: &str) -> Result<(), String> {
+    let keys: Vec<&String> = state
+        .as_object()
+        .ok_or_else(|| format!("{label}: state is not an object"))?
+        .keys()
+        .collect();
+    ensure!(
+        keys.len() == SHOWN_STATE_KEYS.len()
+            && keys.iter().all(|k| SHOWN_STATE_KEYS.contains(&k.as_str())),
+        "{label}: state shows keys {keys:?}"
+    );
+    Ok(())
 }
 
 /// Returns `structuredContent` of a successful tool reply.

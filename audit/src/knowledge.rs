@@ -22,7 +22,21 @@ fn record_many(
         .collect()
 }
 
+/// Ids of the knowledge index with the journal folded in (see [`Fixture::knowledge_index`]).
 fn index_ids(fx: &Fixture) -> Result<Vec<String>, String> {
+    fx.knowledge_index_ids()
+}
+
+/// Makes the server compact the index journal into `index.json` (a query compacts), then
+/// checks that `index.json` alone holds `want` unique entries and the journal is gone.
+fn compacted_index_ids(fx: &Fixture, want: usize) -> Result<Vec<String>, String> {
+    let mut s = Session::start(fx);
+    s.tool_ok(1, "harness_query_knowledge", json!({"query": "compaction"}))?;
+    s.finish()?;
+    ensure!(
+        !fx.h("knowledge/index.journal.jsonl").exists(),
+        "journal left after a compacting query"
+    );
     let index = fx.json("knowledge/index.json")?;
     let mut ids: Vec<String> = index["items"]
         .as_array()
@@ -30,12 +44,21 @@ fn index_ids(fx: &Fixture) -> Result<Vec<String>, String> {
         .iter()
         .filter_map(|i| i["id"].as_str().map(str::to_string))
         .collect();
+    let total = ids.len();
     ids.sort();
+    ids.dedup();
+    ensure!(
+        ids.len() == want && total == want,
+        "compacted index.json: {total} entries, {} unique, want {want}",
+        ids.len()
+    );
     Ok(ids)
 }
 
 /// KI-1 — hypothesis: concurrent knowledge writers interleave index read-modify-write and
-/// items vanish (one process, then two).
+/// items vanish (one process, then two). Records append to the index journal; index.json is
+/// only rewritten at compaction. So the on-disk index (index.json with the journal folded in)
+/// is checked after each phase, and then index.json itself after a compacting query.
 pub fn ki_1() -> Outcome {
     let fx = Fixture::new("ki1");
     let mut s = boot(&fx)?;
@@ -46,8 +69,7 @@ pub fn ki_1() -> Outcome {
         |i| json!({"title": format!("Race item {i}"), "content": format!("payload {i}"), "tags": ["race"]}),
     )?;
     s.finish()?;
-    let mut ids = index_ids(&fx)?;
-    ids.dedup();
+    let ids = index_ids(&fx)?;
     ensure!(ids.len() == 12, "1P index has {} unique items", ids.len());
     let mut a = Session::start(&fx);
     let mut b = Session::start(&fx);
@@ -69,16 +91,18 @@ pub fn ki_1() -> Outcome {
     }
     a.finish()?;
     b.finish()?;
-    let ids = index_ids(&fx)?;
+    let folded = index_ids(&fx)?;
     ensure!(
-        ids.len() == 24,
+        folded.len() == 24,
         "after 2P the index has {} items",
-        ids.len()
+        folded.len()
     );
+    let compacted = compacted_index_ids(&fx, 24)?;
+    ensure!(compacted == folded, "compaction changed the set of entries");
     let counter = fx.json("state.json")?["counters"]["knowledgeItems"].clone();
     ensure!(counter == 24, "knowledgeItems {counter}");
     fx.verify()?;
-    Ok("12 (1P) + 12 (2P) items, 24 unique index entries, counter 24".into())
+    Ok("12 (1P) + 12 (2P) items: 24 unique entries in index+journal, and in index.json after compaction, counter 24".into())
 }
 
 /// KI-2 — hypothesis: a corrupt or wrong-shape index bricks every knowledge call.
@@ -117,18 +141,24 @@ pub fn ki_2() -> Outcome {
 }
 
 /// R2-2 — hypothesis: recovery from a corrupt index inside the index lock re-takes the same
-/// lock and deadlocks.
+/// lock and deadlocks. A record only appends to the index journal, so it may succeed without
+/// touching the corrupt index.json; the next reader (a query, a rebuild, a read of
+/// `harness://knowledge/index`) must then rebuild it. Each call must return within 4 s, and
+/// after the reader index.json must parse and hold every item.
 pub fn r2_2() -> Outcome {
     let fx = Fixture::new("r22");
     let mut took = Vec::new();
-    for (tool, args) in [
+    for (n, (tool, args)) in [
         (
             "harness_record_knowledge",
             json!({"title": "Deadlock recovery probe", "content": "x"}),
         ),
         ("harness_rebuild_knowledge_index", json!({})),
         ("harness_query_knowledge", json!({"query": "deadlock"})),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         bootstrap_run(&fx)?;
         fx.plant("knowledge/index.json", b"{not valid json");
         let mut s = Session::start(&fx);
@@ -136,12 +166,39 @@ pub fn r2_2() -> Outcome {
         s.tool_ok(1, tool, args)?;
         let elapsed = started.elapsed();
         ensure!(elapsed < Duration::from_secs(4), "{tool} took {elapsed:?}");
+        // The next reader rebuilds the index: after the record (which left index.json
+        // corrupt) a plain read of the index resource, after the others a query.
+        let started = Instant::now();
+        if n == 0 {
+            let reply = s.read(2, "harness://knowledge/index")?;
+            ensure!(reply.get("result").is_some(), "index read: {reply}");
+        } else {
+            s.tool_ok(2, "harness_query_knowledge", json!({"query": "deadlock"}))?;
+        }
+        let reader = started.elapsed();
+        ensure!(
+            reader < Duration::from_secs(4),
+            "reader after {tool} took {reader:?}"
+        );
         s.finish()?;
-        fx.json("knowledge/index.json")?;
+        let index = fx.json("knowledge/index.json")?;
+        let items = index["items"].as_array().map_or(0, Vec::len);
+        let files = fx
+            .list("knowledge/items")
+            .iter()
+            .filter(|f| f.ends_with(".json"))
+            .count();
+        ensure!(
+            files >= 1 && items == files,
+            "after {tool} and a reader: index.json holds {items} entries for {files} items"
+        );
         took.push(format!("{tool} {} ms", elapsed.as_millis()));
     }
     fx.verify()?;
-    Ok(took.join(", "))
+    Ok(format!(
+        "{}; index rebuilt by the next reader",
+        took.join(", ")
+    ))
 }
 
 /// R2-4 — hypothesis: item ids with spaces, non-ASCII or traversal reach the filesystem.
@@ -281,12 +338,13 @@ pub fn r7_1() -> Outcome {
         .iter()
         .filter(|n| n.ends_with(".json"))
         .count();
+    let indexed = index_ids(&fx)?.len();
     ensure!(
-        files == 1000 && index_ids(&fx)?.len() == 1000,
-        "files {files}"
+        files == 1000 && indexed == 1000,
+        "files {files}, index+journal entries {indexed}"
     );
     fx.verify()?;
-    Ok("1000 same-title items: 1000 unique >= 48-bit ids, files and index entries".into())
+    Ok("1000 same-title items: 1000 unique >= 48-bit ids, files and index+journal entries".into())
 }
 
 /// R9-H2 — hypothesis: a 900,000-character field fills the disk.

@@ -503,6 +503,13 @@ pub fn x_11() -> Outcome {
 
 /// X-12 — hypothesis: lone surrogates are stored, NUL is silently deleted (making a different
 /// id), and out-of-range numbers wrap, saturate or become Infinity.
+///
+/// Hardened outcomes asserted: a lone surrogate escape anywhere in a request line makes the
+/// line unparsable (`-32700`, `id: null` as JSON-RPC prescribes for an unparsable request);
+/// an integer argument beyond ±(2^53−1) is `-32602` naming the safe range (a literal too large
+/// for a double, `1e400`, may instead be a `-32700` parse error), while ±(2^53−1) itself is
+/// accepted; ids and URIs are taken as given: NUL or a zero-width character inside an id is
+/// refused, never stripped into another record's id.
 pub fn x_12() -> Outcome {
     let fx = Fixture::new("x12");
     let mut s = boot(&fx)?;
@@ -518,12 +525,10 @@ pub fn x_12() -> Outcome {
         ),
     ];
     for (rid, line) in raw_lines {
-        s.send_raw(format!("{line}\n").as_bytes());
-        s.expect_id(json!(rid));
-        let reply = s.reply(rid)?;
+        let reply = s.raw_reply(format!("{line}\n").as_bytes(), 100 + rid)?;
         ensure!(
-            reply.get("error").is_some() || reply["result"]["isError"] == true,
-            "lone surrogate accepted: {reply}"
+            rpc_code(&reply) == Some(-32700) && (reply["id"].is_null() || reply["id"] == rid),
+            "lone surrogate: {reply}"
         );
     }
     s.tool_ok(
@@ -531,12 +536,21 @@ pub fn x_12() -> Outcome {
         "harness_record_trace",
         json!({"kind": "attempt", "summary": "emoji \u{1F600}", "raw": "r"}),
     )?;
-    let nul_id = format!("{}\u{0}x", &id[..id.len() - 1]);
-    let gate = s.tool(13, "harness_eval_gate", json!({"contract_id": nul_id}))?;
-    ensure!(
-        gate["result"]["isError"] == true || gate.get("error").is_some(),
-        "NUL id resolved: {gate}"
-    );
+    for (n, hidden) in ["\u{0}", "\u{200B}", "\u{FEFF}"].iter().enumerate() {
+        // The real id with the hidden character inserted before its last character: a
+        // normalising server would resolve it to the real contract.
+        let (head, tail) = id.split_at(id.len() - 1);
+        let hostile = format!("{head}{hidden}{tail}");
+        let gate = s.tool(
+            13 + 10 * n as i64,
+            "harness_eval_gate",
+            json!({"contract_id": hostile}),
+        )?;
+        ensure!(
+            gate["result"]["isError"] == true || gate.get("error").is_some(),
+            "id with {hidden:?} resolved: {gate}"
+        );
+    }
     let nul_uri = s.read(14, "harness://contract/abc%00def")?;
     ensure!(
         nul_uri.get("error").is_some(),
@@ -551,41 +565,52 @@ pub fn x_12() -> Outcome {
         nul_path["result"]["isError"] == true || nul_path.get("error").is_some(),
         "NUL project_path: {nul_path}"
     );
+    let verification = |rid: i64, number: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":{rid},"method":"tools/call","params":{{"name":"harness_record_verification","arguments":{{"command_or_check":"x","status":"pass","raw_output":"o","exit_code":{number}}}}}}}"#
+        )
+    };
     let numbers = [
-        "1e400",
-        "9007199254740993",
+        "9007199254740992",
+        "-9007199254740992",
         "18446744073709551616",
         "99999999999999999999",
+        "1e400",
     ];
     for (n, number) in numbers.iter().enumerate() {
-        let rid = 20 + n as i64;
-        let line = format!(
-            r#"{{"jsonrpc":"2.0","id":{rid},"method":"tools/call","params":{{"name":"harness_record_verification","arguments":{{"command_or_check":"x","status":"pass","exit_code":{number}}}}}}}"#
-        );
-        s.send_raw(format!("{line}\n").as_bytes());
-        s.expect_id(json!(rid));
-        let reply = s.reply(rid)?;
+        let rid = 50 + n as i64;
+        let reply = s.raw_reply(
+            format!("{}\n", verification(rid, number)).as_bytes(),
+            150 + rid,
+        )?;
         let code = rpc_code(&reply);
-        ensure!(
-            code == Some(-32602) || code == Some(-32700),
-            "exit_code {number}: {reply}"
-        );
+        let range = code == Some(-32602)
+            && reply["id"] == rid
+            && reply["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("safe range"));
+        let unparsable = *number == "1e400" && code == Some(-32700);
+        ensure!(range || unparsable, "exit_code {number}: {reply}");
     }
-    let line = r#"{"jsonrpc":"2.0","id":30,"method":"tools/call","params":{"name":"harness_record_verification","arguments":{"command_or_check":"x","status":"pass","exit_code":-0}}}"#;
-    s.send_raw(format!("{line}\n").as_bytes());
-    s.expect_id(json!(30));
-    let reply = s.reply(30)?;
+    for (n, number) in ["9007199254740991", "-9007199254740991"].iter().enumerate() {
+        let rid = 60 + n as i64;
+        let reply = s.raw_reply(
+            format!("{}\n", verification(rid, number)).as_bytes(),
+            160 + rid,
+        )?;
+        ok_payload(&reply).map_err(|e| format!("exit_code {number} refused: {e}"))?;
+    }
+    let line = r#"{"jsonrpc":"2.0","id":30,"method":"tools/call","params":{"name":"harness_record_verification","arguments":{"command_or_check":"x","status":"pass","raw_output":"o","exit_code":-0}}}"#;
+    let reply = s.raw_reply(format!("{line}\n").as_bytes(), 130)?;
     ensure!(
-        rpc_code(&reply).is_none() || rpc_code(&reply) == Some(-32602),
+        reply["id"] == 30 && (rpc_code(&reply).is_none() || rpc_code(&reply) == Some(-32602)),
         "-0: {reply}"
     );
-    let line = r#"{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"harness_create_contract","arguments":{"title":"abc","goal":"abcdef","max_steps":1e400}}}"#;
-    s.send_raw(format!("{line}\n").as_bytes());
-    s.expect_id(json!(31));
-    let reply = s.reply(31)?;
+    let line = r#"{"jsonrpc":"2.0","id":31,"method":"tools/call","params":{"name":"harness_create_contract","arguments":{"title":"abc","goal":"abcdef","max_steps":9007199254740993}}}"#;
+    let reply = s.raw_reply(format!("{line}\n").as_bytes(), 131)?;
     ensure!(
-        matches!(rpc_code(&reply), Some(-32602) | Some(-32700)),
-        "max_steps 1e400: {reply}"
+        rpc_code(&reply) == Some(-32602) && reply["id"] == 31,
+        "max_steps 2^53+1: {reply}"
     );
     ping(&mut s, 40)?;
     s.finish()?;
@@ -594,8 +619,20 @@ pub fn x_12() -> Outcome {
         !stored.contains("\\ud800") && !stored.contains("\\udc00"),
         "lone surrogate stored"
     );
+    let verifications = std::fs::read_dir(fx.h("traces"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .map(|t| t.matches("9007199254740991").count())
+                .sum::<usize>()
+        })
+        .unwrap_or(0);
+    ensure!(
+        verifications >= 2,
+        "±(2^53−1) exit codes not stored verbatim"
+    );
     fx.verify()?;
-    Ok("lone surrogates rejected, pair kept, NUL ids/URIs/paths refused, 1e400/2^53+1/2^64/1e20 exit_code -32602".into())
+    Ok("lone surrogates -32700, pair kept; NUL/ZWSP/BOM ids, NUL URI and path refused; ±2^53, 2^64, 1e20 exit_code -32602 (safe range), 1e400 refused, ±(2^53−1) stored".into())
 }
 
 /// X-14 — hypothesis: inherited-name keys bypass `additionalProperties: false` and enum errors

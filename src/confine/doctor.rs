@@ -53,6 +53,52 @@ fn fs_name(magic: u64) -> (String, bool) {
     (format!("unrecognised (magic {magic:#x})"), false)
 }
 
+/// The statfs magic number of a filesystem (`f_type` is a signed word on some targets; the
+/// magic is its low 32 bits).
+fn magic_of(stat: &rustix::fs::StatFs) -> u64 {
+    (stat.f_type as u64) & 0xffff_ffff
+}
+
+/// The filesystem an open directory lives on: its name and whether it is a network or
+/// userspace filesystem. Used by `serve` at start-up on the harness directory.
+pub fn filesystem_of(dir: std::os::fd::BorrowedFd<'_>) -> Result<(String, bool), Errno> {
+    rustix::fs::fstatfs(dir).map(|stat| fs_name(magic_of(&stat)))
+}
+
+/// The start-up decision on the harness directory's filesystem (`filesystem` is what
+/// [`filesystem_of`] found). `Ok(None)`: local, say nothing. `Ok(Some(warning))`: network,
+/// userspace or unknown, and a local filesystem is not required: print the warning loudly.
+/// `Err(message)`: a local filesystem is required (`--require-local-fs` or
+/// `HARNESS_REQUIRE_LOCAL_FS=1`) and this one is not, or cannot be determined.
+pub fn local_fs_check(
+    filesystem: Result<&(String, bool), Errno>,
+    require_local: bool,
+) -> Result<Option<String>, String> {
+    let problem = match filesystem {
+        Ok((_, false)) => return Ok(None),
+        Ok((name, true)) => format!(
+            "network filesystem: .codex-harness/ is on {name}, a network or userspace \
+             filesystem; locks, renames and fsync may not be reliable there, so concurrent \
+             writers can lose or corrupt records"
+        ),
+        Err(e) => format!(
+            "cannot tell whether .codex-harness/ is on a local or a network filesystem \
+             (statfs: {e})"
+        ),
+    };
+    if require_local {
+        Err(format!(
+            "{problem}; refusing to start because a local filesystem is required \
+             (--require-local-fs or HARNESS_REQUIRE_LOCAL_FS=1)"
+        ))
+    } else {
+        Ok(Some(format!(
+            "codex-harness-mcp: WARNING: {problem}. Move the project to a local disk, or pass \
+             --require-local-fs (or set HARNESS_REQUIRE_LOCAL_FS=1) to refuse to start here."
+        )))
+    }
+}
+
 /// The nearest existing ancestor of `path` (doctor never creates the project).
 fn existing_ancestor(path: &Path) -> Option<PathBuf> {
     path.ancestors()
@@ -172,9 +218,7 @@ pub fn doctor(project: Option<&Path>) -> (String, bool) {
     match project.as_deref().and_then(existing_ancestor) {
         Some(existing) => match rustix::fs::statfs(&existing) {
             Ok(stat) => {
-                // f_type is a signed word on some targets; the magic is its low 32 bits.
-                let magic = (stat.f_type as u64) & 0xffff_ffff;
-                let (name, remote) = fs_name(magic);
+                let (name, remote) = fs_name(magic_of(&stat));
                 let _ = writeln!(
                     report,
                     "project filesystem: {name}{}",
@@ -222,5 +266,41 @@ mod tests {
         assert!(fs_name(0x0102_1997).1);
         assert_eq!(fs_name(0xef53), ("ext2/3/4".to_string(), false));
         assert_eq!(fs_name(0x1234).0, "unrecognised (magic 0x1234)");
+    }
+
+    #[test]
+    fn local_filesystems_start_silently_whatever_is_required() {
+        let ext4 = fs_name(0xef53);
+        assert_eq!(local_fs_check(Ok(&ext4), false), Ok(None));
+        assert_eq!(local_fs_check(Ok(&ext4), true), Ok(None));
+    }
+
+    #[test]
+    fn network_filesystems_warn_loudly_or_refuse_when_local_is_required() {
+        for magic in [0x6969, 0xff53_4d42, 0x6573_5546, 0x0102_1997] {
+            let remote = fs_name(magic);
+            let warning = local_fs_check(Ok(&remote), false)
+                .expect("warn, not refuse")
+                .expect("a warning");
+            assert!(warning.contains("WARNING: network filesystem"), "{warning}");
+            assert!(warning.contains(&remote.0), "{warning}");
+            assert!(warning.contains("--require-local-fs"), "{warning}");
+            let refusal = local_fs_check(Ok(&remote), true).expect_err("refuse");
+            assert!(refusal.contains("refusing to start"), "{refusal}");
+        }
+    }
+
+    #[test]
+    fn an_undeterminable_filesystem_warns_or_refuses_when_local_is_required() {
+        assert!(local_fs_check(Err(Errno::NOSYS), false)
+            .expect("warn")
+            .is_some_and(|w| w.contains("WARNING")));
+        assert!(local_fs_check(Err(Errno::NOSYS), true).is_err());
+    }
+
+    #[test]
+    fn the_directory_under_test_is_classified() {
+        let dir = rustix::fs::open(".", OFlags::PATH | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        assert!(filesystem_of(std::os::fd::AsFd::as_fd(&dir)).is_ok());
     }
 }

@@ -13,7 +13,7 @@ mod ruleset;
 pub mod seccomp;
 mod selftest;
 
-pub use doctor::doctor;
+pub use doctor::{doctor, filesystem_of, local_fs_check};
 pub use posture::Posture;
 pub use selftest::selftest;
 
