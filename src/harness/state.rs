@@ -341,6 +341,8 @@ pub fn migrate(store: &Store) -> Result<Migration, ToolError> {
         .filter(|v| v.fract() == 0.0)
         .map(|v| v as i64)
         .unwrap_or(0);
+    // Reporting "migrated to v5" for a newer file would be a lie; say what is wrong instead.
+    check_writable_version(&existing)?;
     let has_counter = |name: &str| existing.get("counters").and_then(|c| c.get(name)).is_some();
     let mut applied = Vec::new();
     if from_version < 2 && !has_counter("verifications") {
