@@ -149,7 +149,8 @@ fn acknowledged_writes_survive_random_sigkills() {
                 break;
             }
             let mut line = String::new();
-            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+            // A reply cut short by the kill (no newline) was never received: not acknowledged.
+            if stdout.read_line(&mut line).unwrap_or(0) == 0 || !line.ends_with('\n') {
                 break;
             }
             let reply: Value = serde_json::from_str(&line).unwrap();
