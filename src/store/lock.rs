@@ -69,12 +69,19 @@ impl Drop for LockGuard<'_> {
     }
 }
 
-fn backoff() {
+/// Longest pause between two attempts at a held lock.
+const MAX_BACKOFF_US: u64 = 32_000;
+
+/// Sleeps before retry number `attempt`: 0.5 ms doubling up to 32 ms, with up to 50% random
+/// jitter so contending servers do not retry in lockstep. (The original slept 25–99 ms from
+/// the first retry, which caps a contended project at a few dozen writes a second.)
+fn backoff(attempt: u32) {
+    let base = (500u64 << attempt.min(6)).min(MAX_BACKOFF_US);
     let mut byte = [0u8; 1];
     let jitter = getrandom::fill(&mut byte)
-        .map(|()| u64::from(byte[0]) % 75)
-        .unwrap_or(37);
-    std::thread::sleep(Duration::from_millis(25 + jitter));
+        .map(|()| base * u64::from(byte[0]) / 510)
+        .unwrap_or(base / 4);
+    std::thread::sleep(Duration::from_micros(base + jitter));
 }
 
 impl Store {
@@ -89,6 +96,7 @@ impl Store {
             self.create_dir_all("knowledge")?;
         }
         let dir = self.open_dir_fd(kind.flock_dir())?;
+        let mut attempt = 0;
         loop {
             match flock(&dir, FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => break,
@@ -98,7 +106,8 @@ impl Store {
             if started.elapsed() > Duration::from_millis(LOCK_TIMEOUT_MS) {
                 return Err(timeout());
             }
-            backoff();
+            backoff(attempt);
+            attempt += 1;
         }
         let content = format!("{}\n{}\n{FLOCK_MARKER}\n", std::process::id(), now_iso());
         loop {
@@ -116,7 +125,8 @@ impl Store {
             if started.elapsed() > Duration::from_millis(LOCK_TIMEOUT_MS) {
                 return Err(timeout());
             }
-            backoff();
+            backoff(attempt);
+            attempt += 1;
         }
     }
 
