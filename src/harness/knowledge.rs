@@ -18,11 +18,11 @@ use super::{truthy, Args, ToolError};
 use crate::clock::{now_iso, today};
 use crate::json::to_pretty_file;
 use crate::knowledge::{analyze, tokenize};
-use crate::store::LockKind;
 use crate::sanitize::{
     js_string, random_hex, sanitize_list, sanitize_nullable, sanitize_text, slugify,
     untrusted_block, utf16_slice, MAX_TEXT_LENGTH,
 };
+use crate::store::LockKind;
 use crate::store::Store;
 use serde_json::{json, Map, Value};
 

@@ -115,7 +115,11 @@ mod tests {
         }
         let df: Vec<usize> = query
             .iter()
-            .map(|q| docs.iter().filter(|(t, _)| t.iter().any(|(x, _)| x == q)).count())
+            .map(|q| {
+                docs.iter()
+                    .filter(|(t, _)| t.iter().any(|(x, _)| x == q))
+                    .count()
+            })
             .collect();
         let ranker = Ranker::new(docs.len(), totals, &df, Bm25Params::default());
         docs.iter()

@@ -198,9 +198,8 @@ impl KnowledgeCache {
                 self.index_id = Some(file.id());
             }
             if let Some(file) = journal.as_mut() {
-                self.journal_offset = scan_journal(file, 0, &mut |_, _, _, entry| {
-                    self.upsert(&entry)
-                })?;
+                self.journal_offset =
+                    scan_journal(file, 0, &mut |_, _, _, entry| self.upsert(&entry))?;
                 self.journal_id = Some(file.id());
             }
             return Ok(());
@@ -296,7 +295,11 @@ impl KnowledgeCache {
         limit: usize,
     ) -> Vec<(f64, Rc<str>)> {
         let admitted = |entry: &Entry| {
-            tags.is_empty() || entry.tags.iter().any(|tag| tags.iter().any(|t| **t == **tag))
+            tags.is_empty()
+                || entry
+                    .tags
+                    .iter()
+                    .any(|tag| tags.iter().any(|t| **t == **tag))
         };
         let mut scored: Vec<(f64, u32)> = Vec::new();
         if everything || unscored {
@@ -316,7 +319,12 @@ impl KnowledgeCache {
             };
             let ranker = if tags.is_empty() {
                 let df: Vec<usize> = ids.iter().map(|id| postings(id).len()).collect();
-                Ranker::new(self.entries.len(), self.total_lengths, &df, Bm25Params::default())
+                Ranker::new(
+                    self.entries.len(),
+                    self.total_lengths,
+                    &df,
+                    Bm25Params::default(),
+                )
             } else {
                 let mut documents = 0;
                 let mut totals = [0u64; 5];
@@ -357,7 +365,11 @@ impl KnowledgeCache {
         }
         let order = |a: &(f64, u32), b: &(f64, u32)| {
             b.0.total_cmp(&a.0)
-                .then_with(|| self.entries[b.1 as usize].ts.cmp(&self.entries[a.1 as usize].ts))
+                .then_with(|| {
+                    self.entries[b.1 as usize]
+                        .ts
+                        .cmp(&self.entries[a.1 as usize].ts)
+                })
                 .then_with(|| a.1.cmp(&b.1))
         };
         if scored.len() > limit {

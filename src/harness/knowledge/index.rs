@@ -31,10 +31,10 @@
 //! A Node reader ignores it. Entries written by a Node server lack it and are ranked from what
 //! they have.
 
+use super::scan;
 use crate::clock::now_iso;
 use crate::harness::records::{names_with_suffix, read_json, strings};
 use crate::harness::{truthy, ToolError};
-use super::scan;
 use crate::json::{parse_lenient, to_compact, to_pretty_at, to_pretty_file};
 use crate::knowledge::{analyze, collate, is_integer_key, tokenize, FieldStats};
 use crate::sanitize::{js_string, utf16_len, utf16_prefix};
@@ -155,7 +155,10 @@ fn stats_from_texts(texts: &[String; 5]) -> FieldStats {
 
 /// One ranked term as `rank` writes it: `term:f0,f1,…` with trailing zero counts left out.
 fn rank_term(term: &str, frequencies: &[u32; 5]) -> String {
-    let used = frequencies.iter().rposition(|f| *f > 0).map_or(0, |last| last + 1);
+    let used = frequencies
+        .iter()
+        .rposition(|f| *f > 0)
+        .map_or(0, |last| last + 1);
     let counts: Vec<String> = frequencies[..used].iter().map(u32::to_string).collect();
     format!("{term}:{}", counts.join(","))
 }

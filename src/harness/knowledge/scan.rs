@@ -86,12 +86,16 @@ impl<R: BufRead> Scanner<R> {
             if buffer.is_empty() {
                 return Err(Failure::Malformed);
             }
+            let available = buffer.len();
             let plain = buffer
                 .iter()
                 .take_while(|b| !matches!(b, b'"' | b'\\'))
                 .count();
             raw.extend_from_slice(&buffer[..plain]);
             self.consume(plain)?;
+            if plain == available {
+                continue;
+            }
             match self.next()? {
                 b'"' => return Ok(raw),
                 _ => {
@@ -116,8 +120,12 @@ impl<R: BufRead> Scanner<R> {
                 let mut depth = 1usize;
                 loop {
                     let buffer = self.reader.fill_buf()?;
+                    let available = buffer.len();
                     let run = buffer.iter().take_while(|b| !is_special(b)).count();
                     self.consume(run)?;
+                    if run == available && available > 0 {
+                        continue;
+                    }
                     match self.next()? {
                         b'"' => {
                             self.rest_of_string()?;
@@ -297,11 +305,28 @@ mod tests {
         let (updated, found) = items(text).expect("valid");
         assert_eq!(updated, "x\"y");
         let pieces: Vec<&str> = found.iter().map(|(_, s)| s.as_str()).collect();
-        assert_eq!(pieces, ["{\"id\": \"a]\", \"n\": [1, {\"b\": 2}]}", "3", "\"s\""]);
+        assert_eq!(
+            pieces,
+            ["{\"id\": \"a]\", \"n\": [1, {\"b\": 2}]}", "3", "\"s\""]
+        );
         for (at, piece) in &found {
             assert_eq!(&text[*at as usize..*at as usize + piece.len()], piece);
         }
         assert_eq!(items("{\"items\": []}").expect("empty").1.len(), 0);
+        // Pieces that straddle the reader's buffer boundaries.
+        let long = format!(
+            "{{\"items\": [\"{}\", 12345, {{\"k\": \"{}\"}}]}}",
+            "a".repeat(70_000),
+            "b\\\"".repeat(30_000)
+        );
+        let reader = std::io::BufReader::with_capacity(7, long.as_bytes());
+        let mut count = 0;
+        let updated = index_items(reader, &mut |_, bytes| {
+            count += 1;
+            parse_lenient(bytes).is_ok()
+        })
+        .expect("io");
+        assert_eq!((updated, count), (Some(Value::Null), 3));
     }
 
     #[test]
