@@ -12,11 +12,12 @@
 //!   same tail read, under the index lock; a compaction this process makes is adopted without
 //!   a reload when the cache held exactly what was compacted.
 //!
-//! Entries are compact: id, `ts`, lowercased tags (for the tag filter), field lengths, and the
-//! ranked terms as (term id, per-field frequencies) sorted by term id, the terms themselves
-//! interned once in a dictionary. An inverted map (term id → entry slots) means a query only
-//! touches entries that share a term with it. Entry slots keep index order (index.json's order,
-//! then journal order), so ties break as a fold of the files would.
+//! Entries are compact: id, `ts`, lowercased tags (for the tag filter) and field lengths. Terms
+//! are interned once in a dictionary, and an inverted map (term id → (entry slot, frequency in
+//! each field, saturated at 255)) holds the ranking statistics, so a query only touches the
+//! entries that share a term with it. Slots keep fold order (index.json's order, then journal
+//! order; an entry replaced by a later one with the same id is retired and the replacement
+//! takes a new slot), so ties break as a fold of the files would.
 //!
 //! The cache lives in a thread-local (the server is single-threaded), keyed by the harness
 //! directory it describes.
@@ -35,22 +36,18 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-/// One indexed item.
+/// One indexed item. Its terms are in the postings, not here.
 struct Entry {
     id: Rc<str>,
     ts: Box<str>,
     tags: Box<[Box<str>]>,
     lengths: [u32; 5],
-    /// (term id, frequency per field), sorted by term id.
-    terms: Box<[(u32, [u16; 5])]>,
+    /// False once a later entry with the same id replaced it.
+    live: bool,
 }
 
-impl Entry {
-    fn frequencies(&self, term: u32) -> Option<[u32; 5]> {
-        let at = self.terms.binary_search_by_key(&term, |(t, _)| *t).ok()?;
-        Some(self.terms[at].1.map(u32::from))
-    }
-}
+/// A term's frequency in each field, saturated at 255 (BM25 saturates long before).
+type Frequencies = [u8; 5];
 
 /// The in-memory index of one harness directory.
 pub struct KnowledgeCache {
@@ -65,9 +62,11 @@ pub struct KnowledgeCache {
     entries: Vec<Entry>,
     slots: HashMap<Rc<str>, u32>,
     dictionary: HashMap<Box<str>, u32>,
-    /// For each term id, the slots of the entries that have it.
-    postings: Vec<Vec<u32>>,
+    /// For each term id, the entries that have it: (slot, frequencies), slots ascending.
+    postings: Vec<Vec<(u32, Frequencies)>>,
+    /// Field lengths summed over live entries, and their number.
     total_lengths: [u64; 5],
+    live: usize,
 }
 
 thread_local! {
@@ -131,6 +130,7 @@ impl KnowledgeCache {
             dictionary: HashMap::new(),
             postings: Vec::new(),
             total_lengths: [0; 5],
+            live: 0,
         }
     }
 
@@ -216,66 +216,52 @@ impl KnowledgeCache {
         id
     }
 
-    /// Adds an index entry, replacing the one with the same id.
+    /// Adds an index entry at a new slot; an entry with the same id is retired (its postings
+    /// stay but are skipped), as a fold puts the replacement last.
     fn upsert(&mut self, value: &Value) {
         let Some(id) = value.get("id").map(js_string) else {
             return;
         };
         let stats = entry_stats(value);
-        let mut terms: Vec<(u32, [u16; 5])> = stats
-            .terms
-            .iter()
-            .map(|(term, f)| {
-                (
-                    self.term_id(term),
-                    f.map(|n| u16::try_from(n).unwrap_or(u16::MAX)),
-                )
-            })
-            .collect();
-        terms.sort_unstable_by_key(|(t, _)| *t);
-        let entry = Entry {
-            id: Rc::from(id.as_str()),
+        let slot = self.entries.len() as u32;
+        if let Some(old) = self.slots.get(id.as_str()).copied() {
+            let old = &mut self.entries[old as usize];
+            old.live = false;
+            for (total, length) in self.total_lengths.iter_mut().zip(old.lengths) {
+                *total -= u64::from(length);
+            }
+            self.live -= 1;
+        }
+        for (term, frequencies) in &stats.terms {
+            let term = self.term_id(term);
+            let saturated = frequencies.map(|n| u8::try_from(n).unwrap_or(u8::MAX));
+            self.postings[term as usize].push((slot, saturated));
+        }
+        for (total, length) in self.total_lengths.iter_mut().zip(stats.lengths) {
+            *total += u64::from(length);
+        }
+        self.live += 1;
+        let id: Rc<str> = Rc::from(id.as_str());
+        self.slots.insert(id.clone(), slot);
+        self.entries.push(Entry {
+            id,
             ts: value.get("ts").map(js_string).unwrap_or_default().into(),
             tags: strings(value.get("tags"))
                 .iter()
                 .map(|t| t.to_lowercase().into())
                 .collect(),
             lengths: stats.lengths,
-            terms: terms.into(),
-        };
-        for (total, length) in self.total_lengths.iter_mut().zip(entry.lengths) {
-            *total += u64::from(length);
-        }
-        let slot = match self.slots.get(id.as_str()) {
-            Some(slot) => {
-                let old = std::mem::replace(&mut self.entries[*slot as usize], entry);
-                for (total, length) in self.total_lengths.iter_mut().zip(old.lengths) {
-                    *total -= u64::from(length);
-                }
-                for (term, _) in old.terms.iter() {
-                    self.postings[*term as usize].retain(|s| s != slot);
-                }
-                *slot
-            }
-            None => {
-                let slot = self.entries.len() as u32;
-                self.slots.insert(entry.id.clone(), slot);
-                self.entries.push(entry);
-                slot
-            }
-        };
-        for (term, _) in self.entries[slot as usize].terms.iter() {
-            self.postings[*term as usize].push(slot);
-        }
+            live: true,
+        });
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.live == 0
     }
 
     /// Ids of the newest `limit` entries, newest first (ties in index order).
     pub fn recent(&self, limit: usize) -> Vec<String> {
-        let mut order: Vec<&Entry> = self.entries.iter().collect();
+        let mut order: Vec<&Entry> = self.entries.iter().filter(|e| e.live).collect();
         order.sort_by(|a, b| b.ts.cmp(&a.ts));
         order.iter().take(limit).map(|e| e.id.to_string()).collect()
     }
@@ -295,11 +281,12 @@ impl KnowledgeCache {
         limit: usize,
     ) -> Vec<(f64, Rc<str>)> {
         let admitted = |entry: &Entry| {
-            tags.is_empty()
-                || entry
-                    .tags
-                    .iter()
-                    .any(|tag| tags.iter().any(|t| **t == **tag))
+            entry.live
+                && (tags.is_empty()
+                    || entry
+                        .tags
+                        .iter()
+                        .any(|tag| tags.iter().any(|t| **t == **tag)))
         };
         let mut scored: Vec<(f64, u32)> = Vec::new();
         if everything || unscored {
@@ -310,21 +297,22 @@ impl KnowledgeCache {
                     .map(|slot| (score, slot)),
             );
         } else {
-            let ids: Vec<Option<u32>> = terms
-                .iter()
-                .map(|(term, _)| self.dictionary.get(term.as_str()).copied())
-                .collect();
-            let postings = |id: &Option<u32>| -> &[u32] {
-                id.map_or(&[], |id| self.postings[id as usize].as_slice())
-            };
+            // (slot, query term, frequencies) of every admitted entry sharing a query term.
+            let mut matches: Vec<(u32, usize, Frequencies)> = Vec::new();
+            let mut df = vec![0usize; terms.len()];
+            for (index, (term, _)) in terms.iter().enumerate() {
+                let Some(id) = self.dictionary.get(term.as_str()) else {
+                    continue;
+                };
+                for (slot, frequencies) in &self.postings[*id as usize] {
+                    if admitted(&self.entries[*slot as usize]) {
+                        df[index] += 1;
+                        matches.push((*slot, index, *frequencies));
+                    }
+                }
+            }
             let ranker = if tags.is_empty() {
-                let df: Vec<usize> = ids.iter().map(|id| postings(id).len()).collect();
-                Ranker::new(
-                    self.entries.len(),
-                    self.total_lengths,
-                    &df,
-                    Bm25Params::default(),
-                )
+                Ranker::new(self.live, self.total_lengths, &df, Bm25Params::default())
             } else {
                 let mut documents = 0;
                 let mut totals = [0u64; 5];
@@ -334,29 +322,16 @@ impl KnowledgeCache {
                         *total += u64::from(length);
                     }
                 }
-                let df: Vec<usize> = ids
-                    .iter()
-                    .map(|id| {
-                        postings(id)
-                            .iter()
-                            .filter(|s| admitted(&self.entries[**s as usize]))
-                            .count()
-                    })
-                    .collect();
                 Ranker::new(documents, totals, &df, Bm25Params::default())
             };
-            let mut candidates: Vec<u32> = ids.iter().flat_map(postings).copied().collect();
-            candidates.sort_unstable();
-            candidates.dedup();
-            for slot in candidates {
+            matches.sort_unstable_by_key(|(slot, index, _)| (*slot, *index));
+            for group in matches.chunk_by(|a, b| a.0 == b.0) {
+                let slot = group[0].0;
                 let entry = &self.entries[slot as usize];
-                if !admitted(entry) {
-                    continue;
-                }
-                let frequencies = ids
-                    .iter()
-                    .zip(terms)
-                    .map(|(id, (_, weight))| (*weight, id.and_then(|id| entry.frequencies(id))));
+                let frequencies = terms.iter().enumerate().map(|(index, (_, weight))| {
+                    let found = group.iter().find(|(_, i, _)| *i == index);
+                    (*weight, found.map(|(_, _, f)| f.map(u32::from)))
+                });
                 let score = rounded(ranker.score(entry.lengths, frequencies));
                 if score > 0.0 {
                     scored.push((score, slot));

@@ -350,7 +350,7 @@ pub fn scan_journal(
 
 /// Where one folded entry is: in index.json or in a journal line.
 struct Located {
-    ts: String,
+    ts: Box<str>,
     in_journal: bool,
     offset: u64,
     length: usize,
@@ -366,50 +366,55 @@ struct Layout {
 
 impl Layout {
     /// Locates every entry of index.json and the journal (journal opened first, so a
-    /// compaction by another process in between shows entries twice, never not at all).
+    /// compaction by another process in between shows entries twice, never not at all; a
+    /// journal entry then replaces its twin).
     /// `None` if index.json is corrupt.
     fn read(store: &Store) -> Result<Option<Layout>, ToolError> {
         let mut journal = store.open_read(JOURNAL_FILE)?;
         let mut index = store.open_read(INDEX_FILE)?;
-        let mut entries = Vec::new();
+        // The journal first: its ids are the only ones that can replace an entry, so index
+        // entries need no id map.
+        let mut journaled: Vec<Option<Located>> = Vec::new();
         let mut positions: HashMap<String, usize> = HashMap::new();
-        let mut add = |entries: &mut Vec<Option<Located>>, id: String, located: Located| {
-            if let Some(old) = positions.insert(id, entries.len()) {
-                entries[old] = None;
-            }
-            entries.push(Some(located));
-        };
+        let mut journal_at = Value::Null;
+        if let Some(file) = journal.as_mut() {
+            scan_journal(file, 0, &mut |offset, length, at, entry| {
+                if truthy(&at) && js_string(&at) > js_string(&journal_at) {
+                    journal_at = at;
+                }
+                if let Some(old) = positions.insert(id_key(&entry), journaled.len()) {
+                    journaled[old] = None;
+                }
+                journaled.push(Some(Located {
+                    ts: ts_key(&entry).into(),
+                    in_journal: true,
+                    offset,
+                    length,
+                }));
+            })?;
+        }
+        let mut entries = Vec::new();
         let mut updated_at = Value::Null;
         if let Some(file) = index.as_mut() {
             let scanned = scan_index(file, &mut |offset, length, entry| {
-                let located = Located {
-                    ts: ts_key(&entry),
-                    in_journal: false,
-                    offset,
-                    length,
-                };
-                add(&mut entries, id_key(&entry), located);
+                if !positions.contains_key(&id_key(&entry)) {
+                    entries.push(Located {
+                        ts: ts_key(&entry).into(),
+                        in_journal: false,
+                        offset,
+                        length,
+                    });
+                }
             })?;
             match scanned {
                 Some(updated) => updated_at = updated,
                 None => return Ok(None),
             }
         }
-        if let Some(file) = journal.as_mut() {
-            scan_journal(file, 0, &mut |offset, length, at, entry| {
-                if truthy(&at) && js_string(&at) > js_string(&updated_at) {
-                    updated_at = at;
-                }
-                let located = Located {
-                    ts: ts_key(&entry),
-                    in_journal: true,
-                    offset,
-                    length,
-                };
-                add(&mut entries, id_key(&entry), located);
-            })?;
+        if truthy(&journal_at) && js_string(&journal_at) > js_string(&updated_at) {
+            updated_at = journal_at;
         }
-        let mut entries: Vec<Located> = entries.into_iter().flatten().collect();
+        entries.extend(journaled.into_iter().flatten());
         entries.sort_by(|a, b| a.ts.cmp(&b.ts));
         Ok(Some(Layout {
             updated_at,
