@@ -579,7 +579,7 @@ pub fn compact_locked(store: &Store) -> Result<Option<Compaction>, ToolError> {
 
 /// Compacts a non-empty journal (at clean shutdown: a Node server then sees every item).
 pub fn compact_if_pending(store: &Store) -> Result<(), ToolError> {
-    if store.size(JOURNAL_FILE)?.unwrap_or(0) == 0 {
+    if store.file_id(JOURNAL_FILE)?.is_none_or(|id| id.size == 0) {
         return Ok(());
     }
     let _lock = store.lock(LockKind::KnowledgeIndex)?;
