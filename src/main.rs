@@ -4,6 +4,7 @@
 
 use codex_harness_mcp::cli::{self, Command};
 use codex_harness_mcp::confine;
+use codex_harness_mcp::harness::knowledge;
 use codex_harness_mcp::install::{self, Action};
 use codex_harness_mcp::protocol::Server;
 use codex_harness_mcp::sanitize::Redactor;
@@ -121,5 +122,8 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     };
     server
         .serve(std::io::stdin().lock(), &mut output)
-        .map_err(|e| format!("stdio failed: {e}"))
+        .map_err(|e| format!("stdio failed: {e}"))?;
+    // Clean exit: fold the knowledge journal into index.json so a Node server sees every item.
+    knowledge::compact_if_pending(&server.store)
+        .map_err(|e| format!("knowledge index compaction failed: {}", e.0))
 }

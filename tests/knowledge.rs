@@ -270,15 +270,26 @@ fn twelve_concurrent_records_from_two_processes_give_twelve_index_entries() {
     }
     let ids: HashSet<String> = index_ids(&mut first).into_iter().collect();
     assert_eq!(ids.len(), 12);
-    first.call_ok("harness_query_knowledge", json!({"query": "note"}));
-    let index = project.read_json("knowledge/index.json");
-    assert_eq!(index["items"].as_array().expect("items").len(), 12);
+    let found = first.call_ok(
+        "harness_query_knowledge",
+        json!({"query": "note", "max_results": 20}),
+    );
+    assert_eq!(found["results"].as_array().expect("results").len(), 12);
+    let listed = second.call_ok("harness_list_knowledge", json!({"limit": 50}));
+    assert_eq!(listed["items"].as_array().expect("items").len(), 12);
     assert_eq!(
         project.read_json("state.json")["counters"]["knowledgeItems"],
         12
     );
     assert_eq!(first.finish(), 0);
     assert_eq!(second.finish(), 0);
+    // A clean exit folds the journal into index.json, which a Node server reads.
+    let index = project.read_json("knowledge/index.json");
+    assert_eq!(index["items"].as_array().expect("items").len(), 12);
+    assert!(!project
+        .harness()
+        .join("knowledge/index.journal.jsonl")
+        .exists());
 }
 
 #[test]
@@ -424,16 +435,16 @@ fn recording_cost_does_not_grow_with_the_knowledge_base() {
         total += written;
         total_at.push(total);
     }
-    let per_record_100 = total_at[99] as f64 / 100.0;
+    let per_record_400 = total_at[399] as f64 / 400.0;
     let per_record_800 = total_at[799] as f64 / 800.0;
-    println!("index bytes per record: {per_record_100:.0} over 100 records, {per_record_800:.0} over 800; {rewrites} index.json rewrites");
+    println!("index bytes per record: {per_record_400:.0} over 400 records, {per_record_800:.0} over 800; {rewrites} index.json rewrites");
     assert!(
         rewrites < 40,
         "index.json was rewritten {rewrites} times for 800 records"
     );
     assert!(
-        per_record_800 < 2.0 * per_record_100,
-        "{per_record_800} vs {per_record_100}"
+        per_record_800 < 2.0 * per_record_400,
+        "{per_record_800} vs {per_record_400}"
     );
     assert_eq!(server.finish(), 0);
 }
@@ -455,10 +466,7 @@ fn entries_written_by_a_node_server_are_still_ranked() {
         item.to_string(),
     )
     .expect("item");
-    server.call_ok(
-        "harness_query_knowledge",
-        json!({"query": "compaction first"}),
-    );
+    server.call_ok("harness_rebuild_knowledge_index", json!({}));
     let mut index = project.read_json("knowledge/index.json");
     index["items"].as_array_mut().expect("items").push(json!({"id": node_id, "ts": "2026-01-01T00:00:00.000Z",
         "kind": "knowledge", "title": "Node written entry", "summary": "sccache speeds up compilation", "tags": ["rust"],
@@ -476,4 +484,121 @@ fn entries_written_by_a_node_server_are_still_ranked() {
     assert_eq!(found["results"].as_array().expect("results").len(), 1);
     assert_ne!(id, node_id);
     assert_eq!(server.finish(), 0);
+}
+
+fn query_ids(server: &mut Server, query: &str) -> Vec<String> {
+    let found = server.call_ok(
+        "harness_query_knowledge",
+        json!({"query": query, "max_results": 20}),
+    );
+    found["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["item"]["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[test]
+fn the_in_memory_index_picks_up_another_processes_records_and_compactions() {
+    let project = TempProject::new("kn-cache");
+    let mut first = Server::start(&project.path);
+    let mut second = Server::start(&project.path);
+    let a = record(
+        &mut first,
+        "Zeppelin cache warmup",
+        "warm the zeppelin cache",
+    );
+    assert_eq!(query_ids(&mut first, "zeppelin"), vec![a.clone()]);
+    // A record by another process is a journal line: folded in by reading the tail only.
+    let b = record(
+        &mut second,
+        "Zeppelin cache eviction",
+        "evict zeppelin entries",
+    );
+    let mut found = query_ids(&mut first, "zeppelin");
+    found.sort();
+    let mut both = vec![a.clone(), b.clone()];
+    both.sort();
+    assert_eq!(found, both);
+    // Another process compacts (index.json replaced, journal removed): noticed and reloaded.
+    second.call_ok("harness_rebuild_knowledge_index", json!({}));
+    assert!(!project
+        .harness()
+        .join("knowledge/index.journal.jsonl")
+        .exists());
+    let c = record(&mut second, "Zeppelin hangar notes", "zeppelin hangar");
+    let mut found = query_ids(&mut first, "zeppelin");
+    found.sort();
+    let mut all = vec![a, b, c];
+    all.sort();
+    assert_eq!(found, all);
+    // index.json replaced by hand (as a Node server would write it): noticed too.
+    let mut index = project.read_json("knowledge/index.json");
+    index["items"] = json!([]);
+    std::fs::write(
+        project.harness().join("knowledge/index.json"),
+        index.to_string(),
+    )
+    .expect("index");
+    std::fs::remove_file(project.harness().join("knowledge/index.journal.jsonl")).expect("journal");
+    let listed = first.call_ok("harness_list_knowledge", json!({}));
+    assert_eq!(listed["items"], json!([]));
+    assert_eq!(first.finish(), 0);
+    assert_eq!(second.finish(), 0);
+}
+
+#[test]
+fn a_clean_exit_compacts_the_journal_and_queries_do_not() {
+    let project = TempProject::new("kn-exit");
+    let mut server = Server::start(&project.path);
+    let id = record(&mut server, "Journaled note", "kept in the journal");
+    server.call_ok("harness_query_knowledge", json!({"query": "journaled"}));
+    let journal = project.harness().join("knowledge/index.journal.jsonl");
+    assert!(journal.exists(), "a query must not compact");
+    assert!(!project.harness().join("knowledge/index.json").exists());
+    assert_eq!(server.finish(), 0);
+    assert!(!journal.exists());
+    let index = project.read_json("knowledge/index.json");
+    let ids: Vec<&str> = index["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| e["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, vec![id.as_str()]);
+}
+
+#[test]
+fn index_json_stays_under_4_kb_per_item_with_giant_tokens() {
+    let project = TempProject::new("kn-r41");
+    let mut server = Server::start(&project.path);
+    for i in 0..100 {
+        server.call_ok(
+            "harness_record_knowledge",
+            json!({"title": format!("Bucket item {i}"), "summary": "finding bucket summary",
+                   "content": "x".repeat(8_000), "key_findings": ["finding one", "finding two"],
+                   "tags": [format!("bucket-{}", i % 5)]}),
+        );
+    }
+    let words: Vec<String> = (0..3000).map(|i| format!("w{i}-part{i}")).collect();
+    for i in 0..100 {
+        server.call_ok(
+            "harness_record_knowledge",
+            json!({"title": format!("Wordy item {i}"), "summary": "s".repeat(1000),
+                   "content": words.join(" "), "tags": ["wordy"]}),
+        );
+    }
+    let found = server.call_ok(
+        "harness_query_knowledge",
+        json!({"query": "finding bucket"}),
+    );
+    assert_eq!(found["results"].as_array().expect("results").len(), 5);
+    assert_eq!(server.finish(), 0);
+    let size = std::fs::metadata(project.harness().join("knowledge/index.json"))
+        .expect("index")
+        .len();
+    assert!(size / 200 < 4_096, "index {size} bytes for 200 items");
+    let index = project.read_json("knowledge/index.json");
+    assert_eq!(index["items"].as_array().expect("items").len(), 200);
 }

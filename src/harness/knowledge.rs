@@ -2,11 +2,14 @@
 //! projection and Markdown companion, listing, and retrieval. The index and its journal are in
 //! [`index`]; tokenizing and ranking are pure functions in [`crate::knowledge`].
 //!
-//! Retrieval reads the index (journal folded in) and scores every entry from the statistics it
-//! stores, then opens only the item files of the results it returns. It must never write an
-//! item file, and never take the state lock while holding the index lock.
+//! Retrieval ranks the in-memory index ([`cache`], kept in step with index.json and its
+//! journal), scoring only the entries that share a term with the query, then opens only the
+//! item files of the results it returns. It must never write an item file, and never take the
+//! state lock while holding the index lock.
 
+pub mod cache;
 pub mod index;
+mod scan;
 
 use super::records::{
     bullet_list, load_record, strings, wrap, wrap_list, wrap_or_null, UNTRUSTED_NOTICE,
@@ -14,15 +17,16 @@ use super::records::{
 use super::{truthy, Args, ToolError};
 use crate::clock::{now_iso, today};
 use crate::json::to_pretty_file;
-use crate::knowledge::{analyze, tokenize, Bm25Params, Ranker};
+use crate::knowledge::{analyze, tokenize};
 use crate::sanitize::{
     js_string, random_hex, sanitize_list, sanitize_nullable, sanitize_text, slugify,
     untrusted_block, utf16_slice, MAX_TEXT_LENGTH,
 };
+use crate::store::LockKind;
 use crate::store::Store;
 use serde_json::{json, Map, Value};
 
-pub use index::{read_index, INDEX_FILE, ITEMS_DIR, JOURNAL_FILE};
+pub use index::{compact_if_pending, read_index, INDEX_FILE, ITEMS_DIR, JOURNAL_FILE};
 
 /// The kinds an item may have; anything else is stored as `knowledge`.
 pub const KINDS: [&str; 7] = [
@@ -139,7 +143,16 @@ pub fn store_item(store: &Store, item: &Value) -> Result<(), ToolError> {
         to_pretty_file(item).as_bytes(),
     )?;
     store.create_new(&markdown_path(item), render_knowledge_item(item).as_bytes())?;
-    index::upsert(store, item)
+    let line = index::journal_line(item);
+    let _lock = store.lock(LockKind::KnowledgeIndex)?;
+    index::append_locked(store, &line)?;
+    cache::note_append(store)?;
+    if index::journal_due(store)? {
+        if let Some(compaction) = index::compact_locked(store)? {
+            cache::note_compaction(store, &compaction);
+        }
+    }
+    Ok(())
 }
 
 /// A stored item by id; `None` if the id is unsafe or the file is missing.
@@ -256,26 +269,13 @@ pub fn render_knowledge_item(item: &Value) -> String {
     format!("{}\n", lines.join("\n"))
 }
 
-fn index_items(index: &Value) -> Vec<Value> {
-    index
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn ts_of(value: &Value) -> String {
-    value.get("ts").map(js_string).unwrap_or_default()
-}
-
 /// The newest `limit` items, agent-safe, newest first (as `harness_list_knowledge`): entries
 /// come from the index (no rebuild when it is empty), items whose file is gone are skipped.
 pub fn list_recent_knowledge(store: &Store, limit: usize) -> Result<Vec<Value>, ToolError> {
-    let mut entries = index_items(&read_index(store)?);
-    entries.sort_by_key(|entry| std::cmp::Reverse(ts_of(entry)));
+    let ids = cache::with_cache(store, |cache| Ok(cache.recent(limit)))?;
     let mut items = Vec::new();
-    for entry in entries.iter().take(limit) {
-        if let Some(item) = load_item(store, &js_string(&entry["id"]))? {
+    for id in ids {
+        if let Some(item) = load_item(store, &id)? {
             items.push(agent_safe_knowledge_item(&item));
         }
     }
@@ -330,13 +330,9 @@ fn query_terms(query: &str) -> Vec<(String, f64)> {
     weights
 }
 
-fn rounded(score: f64) -> f64 {
-    (score * 10_000.0).round() / 10_000.0
-}
-
 /// Ranks the index for `query` and loads the best `max_results` items. `query` is already
 /// sanitised; `tags` filters entries (any tag matches, case-insensitively). An empty index is
-/// rebuilt from the item files first; a non-empty journal is compacted.
+/// rebuilt from the item files first (the original's rule).
 pub fn query(
     store: &Store,
     query: &str,
@@ -344,56 +340,41 @@ pub fn query(
     max_results: usize,
 ) -> Result<Vec<Hit>, ToolError> {
     let tokens = tokenize(query);
-    let mut index = index::compact(store)?;
-    if index_items(&index).is_empty() {
-        index = index::rebuild(store)?;
+    if cache::with_cache(store, |cache| Ok(cache.is_empty()))? {
+        index::rebuild(store)?;
     }
     let filter: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
-    let entries: Vec<Value> = index_items(&index)
-        .into_iter()
-        .filter(|entry| {
-            filter.is_empty()
-                || strings(entry.get("tags"))
-                    .iter()
-                    .any(|tag| filter.contains(&tag.to_lowercase()))
-        })
-        .collect();
-    let stats: Vec<_> = entries.iter().map(index::entry_stats).collect();
     let terms = query_terms(query);
     let everything = query.is_empty() && tokens.is_empty();
-    let mut scored: Vec<(f64, &Value)> = Vec::new();
-    if everything || tokens.is_empty() {
-        let score = if everything { 1.0 } else { 0.0 };
-        scored.extend(entries.iter().map(|entry| (score, entry)));
-    } else {
-        let all: Vec<_> = stats.iter().collect();
-        let ranker = Ranker::new(&all, &terms, Bm25Params::default());
-        for (entry, stats) in entries.iter().zip(&stats) {
-            let score = rounded(ranker.score(stats, &terms));
-            if score > 0.0 {
-                scored.push((score, entry));
+    let rank = |limit: usize| {
+        cache::with_cache(store, |cache| {
+            Ok(cache.rank(&terms, &filter, everything, tokens.is_empty(), limit))
+        })
+    };
+    // The best few first; all of them only if item files are missing.
+    let mut ranked = rank(max_results)?;
+    let mut complete = ranked.len() < max_results;
+    loop {
+        let mut hits = Vec::new();
+        for (score, id) in &ranked {
+            if hits.len() >= max_results {
+                break;
+            }
+            if let Some(item) = load_item(store, id)? {
+                let snippet = snippet(&item, &tokens);
+                hits.push(Hit {
+                    score: *score,
+                    item,
+                    snippet,
+                });
             }
         }
-    }
-    scored.sort_by(|a, b| {
-        b.0.total_cmp(&a.0)
-            .then_with(|| ts_of(b.1).cmp(&ts_of(a.1)))
-    });
-    let mut hits = Vec::new();
-    for (score, entry) in scored {
-        if hits.len() >= max_results {
-            break;
+        if hits.len() >= max_results || complete {
+            return Ok(hits);
         }
-        if let Some(item) = load_item(store, &js_string(&entry["id"]))? {
-            let snippet = snippet(&item, &tokens);
-            hits.push(Hit {
-                score,
-                item,
-                snippet,
-            });
-        }
+        ranked = rank(usize::MAX)?;
+        complete = true;
     }
-    Ok(hits)
 }
 
 /// `harness_query_knowledge`'s `max_results`: `x || 5`, clamped to [1, 20].

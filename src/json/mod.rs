@@ -11,4 +11,4 @@ mod write;
 
 pub use number::{js_number, number_value, rounded_number, to_fixed};
 pub use read::{parse_lenient, parse_message, ParseError, MAX_JSON_DEPTH};
-pub use write::{object_to_pretty_file, to_compact, to_pretty, to_pretty_file};
+pub use write::{object_to_pretty_file, to_compact, to_pretty, to_pretty_at, to_pretty_file};

@@ -17,6 +17,14 @@ pub fn to_pretty(value: &Value) -> String {
     out
 }
 
+/// `JSON.stringify(value, null, 2)` as it appears nested `depth` levels deep in a pretty
+/// document (the caller writes the indentation of its first line).
+pub fn to_pretty_at(value: &Value, depth: usize) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value, Some(2), depth);
+    out
+}
+
 /// The original's record-file format: pretty JSON plus one trailing newline.
 pub fn to_pretty_file(value: &Value) -> String {
     let mut out = to_pretty(value);

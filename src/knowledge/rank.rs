@@ -40,47 +40,48 @@ impl Default for Bm25Params {
 /// Collection statistics for one query over a set of entries.
 pub struct Ranker {
     params: Bm25Params,
-    documents: f64,
     average_lengths: [f64; 5],
-    document_frequency: HashMap<String, f64>,
+    /// The idf of each query term, in query order.
+    idf: Vec<f64>,
 }
 
 impl Ranker {
-    /// Gathers the collection statistics the `query` terms need from every entry.
-    pub fn new(entries: &[&FieldStats], query: &[(String, f64)], params: Bm25Params) -> Ranker {
-        let mut totals = [0f64; 5];
-        let mut document_frequency: HashMap<String, f64> =
-            query.iter().map(|(term, _)| (term.clone(), 0.0)).collect();
-        for stats in entries {
-            for (total, length) in totals.iter_mut().zip(stats.lengths) {
-                *total += f64::from(length);
-            }
-            for (term, df) in document_frequency.iter_mut() {
-                if stats.terms.contains_key(term) {
-                    *df += 1.0;
-                }
-            }
-        }
-        let documents = entries.len() as f64;
-        let average_lengths = totals.map(|total| (total / documents.max(1.0)).max(1.0));
+    /// `documents` entries whose field lengths add up to `total_lengths`, of which
+    /// `document_frequency[i]` contain query term `i`.
+    pub fn new(
+        documents: usize,
+        total_lengths: [u64; 5],
+        document_frequency: &[usize],
+        params: Bm25Params,
+    ) -> Ranker {
+        let documents = documents as f64;
+        let average_lengths =
+            total_lengths.map(|total| (total as f64 / documents.max(1.0)).max(1.0));
+        let idf = document_frequency
+            .iter()
+            .map(|df| {
+                let df = *df as f64;
+                (1.0 + (documents - df + 0.5) / (df + 0.5)).ln()
+            })
+            .collect();
         Ranker {
             params,
-            documents,
             average_lengths,
-            document_frequency,
+            idf,
         }
     }
 
-    fn idf(&self, term: &str) -> f64 {
-        let df = self.document_frequency.get(term).copied().unwrap_or(0.0);
-        (1.0 + (self.documents - df + 0.5) / (df + 0.5)).ln()
-    }
-
-    /// The BM25F score of one entry for weighted query terms (0 when nothing matches).
-    pub fn score(&self, stats: &FieldStats, query: &[(String, f64)]) -> f64 {
+    /// The BM25F score of one entry with field `lengths` (0 when nothing matches).
+    /// `frequencies` gives, for each query term in order, its weight in the query and its
+    /// per-field frequencies in the entry (`None` when absent).
+    pub fn score(
+        &self,
+        lengths: [u32; 5],
+        frequencies: impl Iterator<Item = (f64, Option<[u32; 5]>)>,
+    ) -> f64 {
         let mut score = 0.0;
-        for (term, query_weight) in query {
-            let Some(frequencies) = stats.terms.get(term) else {
+        for ((query_weight, frequencies), idf) in frequencies.zip(&self.idf) {
+            let Some(frequencies) = frequencies else {
                 continue;
             };
             let mut pseudo = 0.0;
@@ -89,10 +90,10 @@ impl Ranker {
                     continue;
                 }
                 let b = self.params.b[field];
-                let length = f64::from(stats.lengths[field]) / self.average_lengths[field];
+                let length = f64::from(lengths[field]) / self.average_lengths[field];
                 pseudo += self.params.weights[field] * f64::from(*tf) / (1.0 - b + b * length);
             }
-            score += query_weight * self.idf(term) * pseudo / (self.params.k1 + pseudo);
+            score += query_weight * idf * pseudo / (self.params.k1 + pseudo);
         }
         score
     }
@@ -102,39 +103,60 @@ impl Ranker {
 mod tests {
     use super::*;
 
-    fn stats(terms: &[(&str, [u32; 5])], lengths: [u32; 5]) -> FieldStats {
-        FieldStats {
-            terms: terms.iter().map(|(t, f)| (t.to_string(), *f)).collect(),
-            lengths,
+    type Doc = (Vec<(&'static str, [u32; 5])>, [u32; 5]);
+
+    /// Ranks `docs` for `query` (weight 1 each) the way the index does.
+    fn scores(docs: &[Doc], query: &[&str]) -> Vec<f64> {
+        let mut totals = [0u64; 5];
+        for (_, lengths) in docs {
+            for (total, length) in totals.iter_mut().zip(lengths) {
+                *total += u64::from(*length);
+            }
         }
+        let df: Vec<usize> = query
+            .iter()
+            .map(|q| {
+                docs.iter()
+                    .filter(|(t, _)| t.iter().any(|(x, _)| x == q))
+                    .count()
+            })
+            .collect();
+        let ranker = Ranker::new(docs.len(), totals, &df, Bm25Params::default());
+        docs.iter()
+            .map(|(terms, lengths)| {
+                ranker.score(
+                    *lengths,
+                    query
+                        .iter()
+                        .map(|q| (1.0, terms.iter().find(|(t, _)| t == q).map(|(_, f)| *f))),
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn a_title_match_outranks_the_same_count_in_the_body() {
-        let in_title = stats(&[("cach", [1, 0, 0, 0, 0])], [3, 0, 0, 0, 20]);
-        let in_body = stats(&[("cach", [0, 0, 0, 0, 1])], [3, 0, 0, 0, 20]);
-        let other = stats(&[("build", [1, 0, 0, 0, 0])], [3, 0, 0, 0, 20]);
-        let query = vec![("cach".to_string(), 1.0)];
-        let ranker = Ranker::new(
-            &[&in_title, &in_body, &other],
-            &query,
-            Bm25Params::default(),
-        );
-        assert!(ranker.score(&in_title, &query) > ranker.score(&in_body, &query));
-        assert!(ranker.score(&in_body, &query) > 0.0);
-        assert_eq!(ranker.score(&other, &query), 0.0);
+        let docs = [
+            (vec![("cach", [1, 0, 0, 0, 0])], [3, 0, 0, 0, 20]),
+            (vec![("cach", [0, 0, 0, 0, 1])], [3, 0, 0, 0, 20]),
+            (vec![("build", [1, 0, 0, 0, 0])], [3, 0, 0, 0, 20]),
+        ];
+        let s = scores(&docs, &["cach"]);
+        assert!(s[0] > s[1]);
+        assert!(s[1] > 0.0);
+        assert_eq!(s[2], 0.0);
     }
 
     #[test]
     fn rare_terms_weigh_more_than_common_ones() {
-        let common = stats(&[("test", [0, 0, 0, 0, 1])], [0, 0, 0, 0, 10]);
-        let rare = stats(
-            &[("flaky", [0, 0, 0, 0, 1]), ("test", [0, 0, 0, 0, 1])],
+        let common = (vec![("test", [0, 0, 0, 0, 1])], [0, 0, 0, 0, 10]);
+        let rare = (
+            vec![("flaky", [0, 0, 0, 0, 1]), ("test", [0, 0, 0, 0, 1])],
             [0, 0, 0, 0, 10],
         );
-        let query = vec![("test".to_string(), 1.0), ("flaky".to_string(), 1.0)];
-        let ranker = Ranker::new(&[&common, &common, &rare], &query, Bm25Params::default());
-        assert!(ranker.idf("flaky") > ranker.idf("test"));
-        assert!(ranker.score(&rare, &query) > ranker.score(&common, &query));
+        let ranker = Ranker::new(3, [0, 0, 0, 0, 30], &[3, 1], Bm25Params::default());
+        assert!(ranker.idf[1] > ranker.idf[0]);
+        let s = scores(&[common.clone(), common, rare], &["test", "flaky"]);
+        assert!(s[2] > s[0]);
     }
 }

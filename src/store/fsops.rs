@@ -173,13 +173,28 @@ impl Store {
         }
     }
 
-    /// The shared write path; `Ok(false)` when `CreateNew` found the name taken.
+    /// The shared write path for whole contents.
     fn write_durably(
         &self,
         rel: &str,
         bytes: &[u8],
         placement: Placement,
         sync: Sync,
+    ) -> Result<bool, StoreError> {
+        self.write_durably_with(rel, placement, sync, &mut |out| {
+            out.write_all(bytes)
+                .map_err(|source| io_error("write", rel, source))
+        })
+    }
+
+    /// The shared write path; `fill` writes the content. `Ok(false)` when `CreateNew` found
+    /// the name taken.
+    fn write_durably_with(
+        &self,
+        rel: &str,
+        placement: Placement,
+        sync: Sync,
+        fill: &mut dyn FnMut(&mut dyn Write) -> Result<(), StoreError>,
     ) -> Result<bool, StoreError> {
         check_relative(rel)?;
         let (parent_rel, name) = split_parent(rel);
@@ -213,15 +228,13 @@ impl Store {
             Placement::Replace => fs::RenameFlags::empty(),
             Placement::CreateNew => fs::RenameFlags::NOREPLACE,
         };
-        let placed = write_all(file, bytes, sync)
-            .map_err(|source| io_error("write", rel, source))
-            .and_then(
-                |()| match fs::renameat_with(&parent, temp.as_str(), &parent, name, flags) {
-                    Ok(()) => Ok(true),
-                    Err(Errno::EXIST) if placement == Placement::CreateNew => Ok(false),
-                    Err(errno) => Err(StoreError::from_errno("rename", rel, errno)),
-                },
-            );
+        let placed = write_with(file, sync, rel, fill).and_then(|()| {
+            match fs::renameat_with(&parent, temp.as_str(), &parent, name, flags) {
+                Ok(()) => Ok(true),
+                Err(Errno::EXIST) if placement == Placement::CreateNew => Ok(false),
+                Err(errno) => Err(StoreError::from_errno("rename", rel, errno)),
+            }
+        });
         if !matches!(placed, Ok(true)) {
             let _ = fs::unlinkat(&parent, temp.as_str(), AtFlags::empty());
         }
@@ -387,6 +400,24 @@ enum Sync {
     PageCache,
 }
 
+fn write_with(
+    fd: OwnedFd,
+    sync: Sync,
+    rel: &str,
+    fill: &mut dyn FnMut(&mut dyn Write) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, File::from(fd));
+    fill(&mut out)?;
+    let file = out
+        .into_inner()
+        .map_err(|error| io_error("write", rel, error.into_error()))?;
+    if sync == Sync::Durable {
+        file.sync_all()
+            .map_err(|source| io_error("fsync", rel, source))?;
+    }
+    Ok(())
+}
+
 fn write_all(fd: OwnedFd, bytes: &[u8], sync: Sync) -> std::io::Result<()> {
     let mut file = File::from(fd);
     file.write_all(bytes)?;
@@ -414,4 +445,126 @@ fn cut_partial_line(fd: BorrowedFd<'_>, rel: &str, size: u64) -> Result<(), Stor
         end = start;
     }
     fs::ftruncate(fd, 0).map_err(|errno| StoreError::from_errno("truncate", rel, errno))
+}
+
+/// What identifies one version of a file cheaply: a file replaced by a rename has a new inode,
+/// and one rewritten in place has a new size or modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: (i64, i64),
+}
+
+impl FileId {
+    fn of(stat: &fs::Stat) -> FileId {
+        FileId {
+            dev: stat.st_dev,
+            ino: stat.st_ino,
+            size: stat.st_size as u64,
+            mtime: (stat.st_mtime, stat.st_mtime_nsec as i64),
+        }
+    }
+
+    /// The same file (dev, inode), whatever its size or time.
+    pub fn same_file(&self, other: &FileId) -> bool {
+        self.dev == other.dev && self.ino == other.ino
+    }
+}
+
+/// A file opened for reading by [`Store::open_read`]: a regular file with one link, read
+/// sequentially from any offset or at positions, so a large file need never be held whole.
+#[derive(Debug)]
+pub struct ReadFile {
+    file: File,
+    id: FileId,
+    rel: String,
+}
+
+impl ReadFile {
+    /// The identity of the opened file, taken when it was opened.
+    pub fn id(&self) -> FileId {
+        self.id
+    }
+
+    /// A buffered reader starting at `offset`.
+    pub fn reader_from(&mut self, offset: u64) -> Result<impl std::io::BufRead + '_, StoreError> {
+        use std::io::{Seek, SeekFrom};
+        self.file
+            .seek(SeekFrom::Start(offset))
+            .map_err(|source| io_error("seek", &self.rel, source))?;
+        Ok(std::io::BufReader::with_capacity(64 * 1024, &self.file))
+    }
+
+    /// `len` bytes at `offset`.
+    pub fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, StoreError> {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = vec![0u8; len];
+        self.file
+            .read_exact_at(&mut bytes, offset)
+            .map_err(|source| io_error("read", &self.rel, source))?;
+        Ok(bytes)
+    }
+}
+
+impl Store {
+    /// The identity of `rel` from a metadata-only stat (never follows a symlink); `None` if
+    /// absent.
+    pub fn file_id(&self, rel: &str) -> Result<Option<FileId>, StoreError> {
+        check_relative(rel)?;
+        let (parent, name) = split_parent(rel);
+        let dir = match open_dir(self.root.as_fd(), parent) {
+            Ok(dir) => dir,
+            Err(error) if error.is_not_found() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        match fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) => Ok(Some(FileId::of(&stat))),
+            Err(Errno::NOENT) => Ok(None),
+            Err(errno) => Err(StoreError::from_errno("stat", rel, errno)),
+        }
+    }
+
+    /// Opens `rel` for streaming reads, with the checks of [`Store::read`] (regular file, one
+    /// link, at most [`MAX_FILE_BYTES`]); `Ok(None)` when it does not exist.
+    pub fn open_read(&self, rel: &str) -> Result<Option<ReadFile>, StoreError> {
+        let fd = match open_beneath(
+            self.root.as_fd(),
+            rel,
+            OFlags::RDONLY | OFlags::NONBLOCK,
+            Mode::empty(),
+        ) {
+            Ok(fd) => fd,
+            Err(error) if error.is_not_found() => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let stat = check_regular(fd.as_fd(), rel)?;
+        if stat.st_size as u64 > MAX_FILE_BYTES {
+            return Err(StoreError::TooLarge {
+                path: rel.to_string(),
+                limit: MAX_FILE_BYTES,
+            });
+        }
+        Ok(Some(ReadFile {
+            file: File::from(fd),
+            id: FileId::of(&stat),
+            rel: rel.to_string(),
+        }))
+    }
+
+    /// [`Store::write_atomic`] with the content produced by `fill` into a buffered writer, so
+    /// a large file is never held whole in memory. Returns the new file's identity.
+    pub fn write_atomic_with(
+        &self,
+        rel: &str,
+        fill: &mut dyn FnMut(&mut dyn Write) -> Result<(), StoreError>,
+    ) -> Result<FileId, StoreError> {
+        self.write_durably_with(rel, Placement::Replace, Sync::Durable, fill)?;
+        self.file_id(rel)?.ok_or_else(|| StoreError::Io {
+            op: "stat",
+            path: rel.to_string(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })
+    }
 }
