@@ -196,9 +196,20 @@ fn main() {
     );
 
     // Tool latencies are sampled alternately with the floor, so both see the same disk load.
+    // That floor writes as many bytes as the state.json the tools rewrite (80 events deep).
     let loop_dir = temp_project("loop");
     let mut server = Server::start(&loop_dir);
     server.call("harness_bootstrap", json!({}));
+    for n in 0..100 {
+        server.call(
+            "harness_record_trace",
+            json!({"kind": "attempt", "summary": format!("warm {n}"), "raw": "x"}),
+        );
+    }
+    let state_bytes = std::fs::metadata(loop_dir.join(".codex-harness/state.json"))
+        .map_or(6 * 1024, |m| m.len() as usize);
+    let payload = vec![b'x'; state_bytes];
+    println!("| (state.json size for the interleaved floor) | {state_bytes} B | | |");
     let mut n = 0;
     let mut paired = |samples: usize,
                       warmup: usize,

@@ -2,7 +2,7 @@
 //! rename, unlink, and the one metadata-only probe outside the tree.
 
 use super::error::StoreError;
-use super::open::{check_relative, open_beneath, open_dir};
+use super::open::{check_relative, open_beneath, open_dir, DirFd};
 use super::{Store, MAX_FILE_BYTES};
 use crate::sanitize::random_hex;
 use rustix::fs::{self, AtFlags, FileType, Mode, OFlags};
@@ -92,7 +92,7 @@ impl Store {
     pub fn exists(&self, rel: &str) -> Result<bool, StoreError> {
         check_relative(rel)?;
         let (parent, name) = split_parent(rel);
-        let dir = match open_dir(self.root.as_fd(), parent) {
+        let dir = match self.dir(parent) {
             Ok(dir) => dir,
             Err(error) if error.is_not_found() => return Ok(false),
             Err(error) => return Err(error),
@@ -108,7 +108,7 @@ impl Store {
     pub fn modified_ms(&self, rel: &str) -> Result<Option<i64>, StoreError> {
         check_relative(rel)?;
         let (parent, name) = split_parent(rel);
-        let dir = open_dir(self.root.as_fd(), parent)?;
+        let dir = self.dir(parent)?;
         match fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) => Ok(Some(
                 stat.st_mtime * 1000 + stat.st_mtime_nsec as i64 / 1_000_000,
@@ -122,7 +122,7 @@ impl Store {
     pub fn size(&self, rel: &str) -> Result<Option<u64>, StoreError> {
         check_relative(rel)?;
         let (parent, name) = split_parent(rel);
-        let dir = open_dir(self.root.as_fd(), parent)?;
+        let dir = self.dir(parent)?;
         match fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) => Ok(Some(stat.st_size as u64)),
             Err(Errno::NOENT) => Ok(None),
@@ -135,7 +135,7 @@ impl Store {
         check_relative(rel)?;
         let mut done = String::new();
         for part in rel.split('/') {
-            let parent = open_dir(self.root.as_fd(), if done.is_empty() { "." } else { &done })?;
+            let parent = self.dir(if done.is_empty() { "." } else { &done })?;
             match fs::mkdirat(&parent, part, Mode::from_raw_mode(0o755)) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(errno) => return Err(StoreError::from_errno("mkdir", rel, errno)),
@@ -279,13 +279,22 @@ impl Store {
         write_all(fd, line, Sync::Durable).map_err(|source| io_error("append", rel, source))
     }
 
+    /// `rel` as a directory to work in; the root itself costs no system call.
+    fn dir(&self, rel: &str) -> Result<DirFd<'_>, StoreError> {
+        if rel == "." {
+            Ok(DirFd::Root(self.root.as_fd()))
+        } else {
+            open_dir(self.root.as_fd(), rel).map(DirFd::Opened)
+        }
+    }
+
     /// Opens the directory a file is written into, recreating it (and its parents) if someone
     /// removed it while the server runs.
-    fn open_parent_dir(&self, parent_rel: &str) -> Result<OwnedFd, StoreError> {
-        match open_dir(self.root.as_fd(), parent_rel) {
-            Err(error) if error.is_not_found() && parent_rel != "." => {
+    fn open_parent_dir(&self, parent_rel: &str) -> Result<DirFd<'_>, StoreError> {
+        match self.dir(parent_rel) {
+            Err(error) if error.is_not_found() => {
                 self.create_dir_all(parent_rel)?;
-                open_dir(self.root.as_fd(), parent_rel)
+                self.dir(parent_rel)
             }
             other => other,
         }
@@ -294,7 +303,7 @@ impl Store {
     /// Names in directory `rel` (not `.`/`..`), sorted as JavaScript sorts strings. Names that
     /// are not UTF-8 are skipped: the store never creates them. A missing directory is empty.
     pub fn list(&self, rel: &str) -> Result<Vec<String>, StoreError> {
-        let dir = match open_dir(self.root.as_fd(), rel) {
+        let dir = match self.dir(rel) {
             Ok(dir) => dir,
             Err(error) if error.is_not_found() => return Ok(Vec::new()),
             Err(error) => return Err(error),
@@ -316,7 +325,7 @@ impl Store {
 
     /// Directory entries of `rel` with their types (symlinks reported, never followed).
     pub(crate) fn list_typed(&self, rel: &str) -> Result<Vec<(String, FileType)>, StoreError> {
-        let dir = open_dir(self.root.as_fd(), rel)?;
+        let dir = self.dir(rel)?;
         let entries =
             fs::Dir::read_from(&dir).map_err(|e| StoreError::from_errno("list", rel, e))?;
         let mut out = Vec::new();
@@ -336,8 +345,8 @@ impl Store {
         check_relative(to)?;
         let (from_parent, from_name) = split_parent(from);
         let (to_parent, to_name) = split_parent(to);
-        let source = open_dir(self.root.as_fd(), from_parent)?;
-        let target = open_dir(self.root.as_fd(), to_parent)?;
+        let source = self.dir(from_parent)?;
+        let target = self.dir(to_parent)?;
         fs::renameat(&source, from_name, &target, to_name)
             .map_err(|errno| StoreError::from_errno("rename", from, errno))?;
         fs::fsync(&target).map_err(|errno| StoreError::from_errno("fsync", to_parent, errno))
@@ -347,7 +356,7 @@ impl Store {
     pub fn remove(&self, rel: &str) -> Result<(), StoreError> {
         check_relative(rel)?;
         let (parent, name) = split_parent(rel);
-        let dir = open_dir(self.root.as_fd(), parent)?;
+        let dir = self.dir(parent)?;
         match fs::unlinkat(&dir, name, AtFlags::empty()) {
             Ok(()) | Err(Errno::NOENT) => Ok(()),
             Err(errno) => Err(StoreError::from_errno("remove", rel, errno)),
@@ -514,7 +523,7 @@ impl Store {
     pub fn file_id(&self, rel: &str) -> Result<Option<FileId>, StoreError> {
         check_relative(rel)?;
         let (parent, name) = split_parent(rel);
-        let dir = match open_dir(self.root.as_fd(), parent) {
+        let dir = match self.dir(parent) {
             Ok(dir) => dir,
             Err(error) if error.is_not_found() => return Ok(None),
             Err(error) => return Err(error),

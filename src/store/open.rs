@@ -55,6 +55,22 @@ pub(crate) fn open_beneath(
     }
 }
 
+/// A directory of the tree to run `*at` calls in: the harness root itself (borrowed, no system
+/// call) or a subdirectory opened for the occasion.
+pub(crate) enum DirFd<'a> {
+    Root(BorrowedFd<'a>),
+    Opened(OwnedFd),
+}
+
+impl AsFd for DirFd<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            DirFd::Root(fd) => *fd,
+            DirFd::Opened(fd) => fd.as_fd(),
+        }
+    }
+}
+
 /// Opens a directory beneath `dir` for listing, fsync and `*at` calls.
 pub(crate) fn open_dir(dir: BorrowedFd<'_>, rel: &str) -> Result<OwnedFd, StoreError> {
     open_beneath(dir, rel, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())
