@@ -444,3 +444,29 @@ fn a_layout_directory_removed_while_serving_is_recreated_on_the_next_write() {
     server.call_ok("harness_eval_gate", json!({"verdict": "unknown"}));
     assert_eq!(project.files_in("gates").len(), 2);
 }
+
+/// A record exactly at the store's size limit is read; one byte more is refused before any
+/// of it is read into memory.
+#[test]
+fn record_files_at_the_size_limit_are_read_and_one_byte_more_is_refused() {
+    use codex_harness_mcp::store::MAX_FILE_BYTES;
+    let project = TempProject::new("filesize");
+    let mut server = Server::start(&project.path);
+    server.call_ok("harness_bootstrap", json!({}));
+    let contract = |total: u64| {
+        let head = r#"{"id":"big","title":"Big","goal":"Big goal","completionConditions":[],"outputPaths":[],"pad":""#;
+        let tail = r#""}"#;
+        let pad = total as usize - head.len() - tail.len();
+        format!("{head}{}{tail}", "x".repeat(pad))
+    };
+    let path = project.harness().join("contracts/big.json");
+    std::fs::write(&path, contract(MAX_FILE_BYTES)).unwrap();
+    let at = server.call(
+        "harness_eval_gate",
+        json!({"contract_id": "big", "verdict": "unknown"}),
+    );
+    assert!(at.get("isError").is_none(), "{}", at["content"][0]["text"]);
+    std::fs::write(&path, contract(MAX_FILE_BYTES + 1)).unwrap();
+    let above = server.call("harness_eval_gate", json!({"contract_id": "big"}));
+    assert!(error_text(&above).contains("larger than"), "{above}");
+}
