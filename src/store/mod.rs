@@ -42,7 +42,7 @@ pub struct Store {
     launch_dir: PathBuf,
     /// Set once the harness layout has been created in this process; later calls skip the
     /// seventeen `mkdirat`s (a directory removed meanwhile is recreated on first write).
-    layout_ready: std::cell::Cell<bool>,
+    layout_ready: std::sync::atomic::AtomicBool,
 }
 
 impl Store {
@@ -56,7 +56,7 @@ impl Store {
             project_path: project_path.to_path_buf(),
             harness_path: project_path.join(HARNESS_DIR_NAME),
             launch_dir: std::env::current_dir().unwrap_or_else(|_| project_path.to_path_buf()),
-            layout_ready: std::cell::Cell::new(false),
+            layout_ready: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -66,11 +66,12 @@ impl Store {
 
     /// Whether the harness layout was already created by this process.
     pub fn layout_ready(&self) -> bool {
-        self.layout_ready.get()
+        self.layout_ready.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn mark_layout_ready(&self) {
-        self.layout_ready.set(true);
+        self.layout_ready
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn launch_dir(&self) -> &Path {
