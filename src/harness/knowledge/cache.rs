@@ -80,11 +80,10 @@ pub fn with_cache<T>(
 ) -> Result<T, ToolError> {
     CACHE.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let fresh = !matches!(&*slot, Some(cache) if cache.harness == store.harness_path());
-        if fresh {
-            *slot = Some(KnowledgeCache::new(store));
-        }
-        let cache = slot.as_mut().expect("cache present");
+        let cache = match &mut *slot {
+            Some(cache) if cache.harness == store.harness_path() => cache,
+            other => other.insert(KnowledgeCache::new(store)),
+        };
         cache.sync(store, true)?;
         f(cache)
     })
