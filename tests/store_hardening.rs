@@ -147,10 +147,11 @@ fn a_hard_link_to_an_outside_file_is_not_read() {
     let mut server = Server::start(&project.path);
     server.call_ok("harness_bootstrap", json!({}));
     let linked = project.harness().join("contracts/linked.json");
-    if std::fs::hard_link(&sentinel, &linked).is_ok() {
-        let result = server.call("harness_eval_gate", json!({"contract_id": "linked"}));
-        assert!(error_text(&result).contains("hard links"));
-    }
+    // The sentinel sits beside the project in the same temp directory: same filesystem.
+    std::fs::hard_link(&sentinel, &linked).expect("hard link within one filesystem");
+    let result = server.call("harness_eval_gate", json!({"contract_id": "linked"}));
+    assert!(error_text(&result).contains("hard links"));
+    assert_eq!(std::fs::read_to_string(&sentinel).unwrap(), "untouched");
     let _ = std::fs::remove_file(sentinel);
 }
 

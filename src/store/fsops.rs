@@ -54,28 +54,15 @@ fn check_regular(fd: BorrowedFd<'_>, rel: &str) -> Result<fs::Stat, StoreError> 
 }
 
 impl Store {
-    /// Reads a whole file; `Ok(None)` when it does not exist.
+    /// Reads a whole file; `Ok(None)` when it does not exist. The checks are
+    /// [`Store::open_read`]'s; the read itself stops one byte past [`MAX_FILE_BYTES`], so a
+    /// file that grows after the check is refused rather than read without bound.
     pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        // O_NONBLOCK: opening a planted FIFO must not hang the server; it is refused below.
-        let fd = match open_beneath(
-            self.root.as_fd(),
-            rel,
-            OFlags::RDONLY | OFlags::NONBLOCK,
-            Mode::empty(),
-        ) {
-            Ok(fd) => fd,
-            Err(error) if error.is_not_found() => return Ok(None),
-            Err(error) => return Err(error),
+        let Some(opened) = self.open_read(rel)? else {
+            return Ok(None);
         };
-        let stat = check_regular(fd.as_fd(), rel)?;
-        if stat.st_size as u64 > MAX_FILE_BYTES {
-            return Err(StoreError::TooLarge {
-                path: rel.to_string(),
-                limit: MAX_FILE_BYTES,
-            });
-        }
-        let mut bytes = Vec::with_capacity(stat.st_size as usize);
-        File::from(fd)
+        let mut bytes = Vec::new();
+        (&opened.file)
             .take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|source| io_error("read", rel, source))?;
@@ -538,6 +525,7 @@ impl Store {
     /// Opens `rel` for streaming reads, with the checks of [`Store::read`] (regular file, one
     /// link, at most [`MAX_FILE_BYTES`]); `Ok(None)` when it does not exist.
     pub fn open_read(&self, rel: &str) -> Result<Option<ReadFile>, StoreError> {
+        // O_NONBLOCK: opening a planted FIFO must not hang the server; it is refused below.
         let fd = match open_beneath(
             self.root.as_fd(),
             rel,
