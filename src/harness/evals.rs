@@ -8,9 +8,10 @@ use super::records::{sort_newest_first, UNTRUSTED_NOTICE};
 use super::{truthy, Args, ToolError};
 use crate::clock::{now_iso, today};
 use crate::json::{number_value, rounded_number};
-use crate::sanitize::{
+use crate::agent_text;
+use crate::sanitize::{AgentText,
     js_string, random_hex, reference_id_list, safe_file_id, sanitize_list, sanitize_nullable,
-    sanitize_text, slugify, untrusted_block, untrusted_list, MAX_TEXT_LENGTH,
+    sanitize_text, slugify, untrusted_list, MAX_TEXT_LENGTH,
 };
 use crate::store::Store;
 use serde_json::{json, Value};
@@ -408,90 +409,92 @@ pub fn agent_safe(kind: Kind, record: &Value) -> Value {
     }
 }
 
-/// `${value}` of a template literal (`null` and missing print as such).
-pub fn template(value: Option<&Value>) -> String {
+/// `${value}` of a template literal (`null` and missing print as such); the value itself is
+/// shown as [`AgentText::scalar`] shows it.
+pub fn template(value: Option<&Value>, source: &str) -> AgentText {
     match value {
-        None => "undefined".to_string(),
-        Some(Value::Null) => "null".to_string(),
-        Some(other) => js_string(other),
+        None => AgentText::literal("undefined"),
+        Some(Value::Null) => AgentText::literal("null"),
+        Some(other) => AgentText::scalar(other, source),
     }
 }
 
 /// `${value ?? "unknown"}`.
-pub fn or_unknown(value: Option<&Value>) -> String {
+pub fn or_unknown(value: Option<&Value>, source: &str) -> AgentText {
     match value {
-        None | Some(Value::Null) => "unknown".to_string(),
-        Some(other) => js_string(other),
+        None | Some(Value::Null) => AgentText::literal("unknown"),
+        Some(other) => AgentText::scalar(other, source),
     }
 }
 
 /// `${value || "none"}`.
-pub fn or_none(value: Option<&Value>) -> String {
+pub fn or_none(value: Option<&Value>, source: &str) -> AgentText {
     match value.filter(|v| truthy(v)) {
-        Some(v) => js_string(v),
-        None => "none".to_string(),
+        Some(v) => AgentText::scalar(v, source),
+        None => AgentText::literal("none"),
     }
 }
 
-/// The score line value: `unknown` for `null` (and for a missing score).
-pub fn score_text(run: &Value) -> String {
-    or_unknown(run.get("score"))
-}
-
-/// Backticked ids joined by `, `, or `none`.
-pub fn id_list(value: Option<&Value>) -> String {
+/// Backticked ids joined by `, `, or `none`; an entry that is not a safe id is wrapped.
+pub fn id_list(value: Option<&Value>, source: &str) -> AgentText {
     let ids = strings(value);
     if ids.is_empty() {
-        "none".to_string()
-    } else {
-        ids.iter()
-            .map(|id| format!("`{id}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        return AgentText::literal("none");
     }
+    let shown = ids.iter().enumerate().map(|(index, id)| {
+        AgentText::id(id)
+            .map(|id| agent_text!("`{}`", id))
+            .unwrap_or_else(|| AgentText::block(id, &format!("{source}[{index}]")))
+    });
+    AgentText::join(shown, ", ")
 }
 
 /// A wrapped scalar, or `None` when absent or empty.
-pub fn block_or_none(value: Option<&Value>, label: &str) -> String {
+pub fn block_or_none(value: Option<&Value>, label: &str) -> AgentText {
     match value.filter(|v| truthy(v)) {
-        Some(v) => untrusted_block(Some(&js_string(v)), label),
-        None => "None".to_string(),
+        Some(v) => AgentText::block_value(Some(v), label),
+        None => AgentText::literal("None"),
     }
 }
 
 /// A wrapped scalar (empty block when absent).
-pub fn block(value: Option<&Value>, label: &str) -> String {
-    let text = value.filter(|v| !v.is_null()).map(js_string);
-    untrusted_block(text.as_deref(), label)
+pub fn block(value: Option<&Value>, label: &str) -> AgentText {
+    AgentText::block_value(value.filter(|v| !v.is_null()), label)
 }
 
 /// The untrusted bullet list of a stored list.
-pub fn bullets(value: Option<&Value>, label: &str) -> String {
+pub fn bullets(value: Option<&Value>, label: &str) -> AgentText {
     bullet_list(&strings(value), label)
 }
 
 /// Joins `# Heading`, the header lines, the notice and `## Section` bodies, ending in `\n`.
-fn document(heading: &str, header: &[String], sections: &[(&str, String)]) -> String {
-    let mut out = format!(
-        "# {heading}\n\n{}\n\n{UNTRUSTED_NOTICE}\n",
-        header.join("\n")
+fn document(
+    heading: &'static str,
+    header: Vec<AgentText>,
+    sections: Vec<(&'static str, AgentText)>,
+) -> AgentText {
+    let mut out = agent_text!(
+        "# {}\n\n{}\n\n{}\n",
+        AgentText::literal(heading),
+        AgentText::join(header, "\n"),
+        AgentText::literal(UNTRUSTED_NOTICE)
     );
     for (title, body) in sections {
-        out.push_str(&format!("\n## {title}\n\n{body}\n"));
+        out.push(&agent_text!("\n## {}\n\n{}\n", AgentText::literal(title), body));
     }
     out
 }
 
-pub fn render_profile(profile: &Value) -> String {
+pub fn render_profile(profile: &Value) -> AgentText {
     let f = |key: &str| profile.get(key);
     document(
         "Harness Profile",
-        &[
-            format!("Profile ID: `{}`", template(f("id"))),
-            format!("Mode: `{}`", template(f("mode"))),
-            format!("Timestamp: {}", template(f("ts"))),
+        vec![
+            agent_text!("Profile ID: `{}`", template(f("id"), "harnessProfile.id")),
+            agent_text!("Mode: `{}`", template(f("mode"), "harnessProfile.mode")),
+            agent_text!("Timestamp: {}", template(f("ts"), "harnessProfile.ts")),
         ],
-        &[
+        vec![
             ("Name", block(f("name"), "harnessProfile.name")),
             (
                 "Summary",
@@ -518,16 +521,16 @@ pub fn render_profile(profile: &Value) -> String {
     )
 }
 
-pub fn render_eval_case(case: &Value) -> String {
+pub fn render_eval_case(case: &Value) -> AgentText {
     let f = |key: &str| case.get(key);
     document(
         "Harness Eval Case",
-        &[
-            format!("Eval Case ID: `{}`", template(f("id"))),
-            format!("Split: `{}`", template(f("split"))),
-            format!("Timestamp: {}", template(f("ts"))),
+        vec![
+            agent_text!("Eval Case ID: `{}`", template(f("id"), "evalCase.id")),
+            agent_text!("Split: `{}`", template(f("split"), "evalCase.split")),
+            agent_text!("Timestamp: {}", template(f("ts"), "evalCase.ts")),
         ],
-        &[
+        vec![
             ("Title", block(f("title"), "evalCase.title")),
             (
                 "Task Family",
@@ -551,9 +554,9 @@ pub fn render_eval_case(case: &Value) -> String {
     )
 }
 
-pub fn render_eval_run(run: &Value) -> String {
+pub fn render_eval_run(run: &Value) -> AgentText {
     let f = |key: &str| run.get(key);
-    let metric = |key: &str| or_unknown(run.get("metrics").and_then(|m| m.get(key)));
+    let metric = |key: &str| or_unknown(run.get("metrics").and_then(|m| m.get(key)), &format!("evalRun.metrics.{key}"));
     let metrics = [
         ("Prompt tokens", "promptTokens"),
         ("Completion tokens", "completionTokens"),
@@ -563,21 +566,19 @@ pub fn render_eval_run(run: &Value) -> String {
         ("Tool calls", "toolCalls"),
         ("LLM calls", "llmCalls"),
     ]
-    .iter()
-    .map(|(label, key)| format!("- {label}: {}", metric(key)))
-    .collect::<Vec<_>>()
-    .join("\n");
+    .map(|(label, key)| agent_text!("- {}: {}", AgentText::literal(label), metric(key)));
+    let metrics = AgentText::join(metrics, "\n");
     document(
         "Harness Eval Run",
-        &[
-            format!("Eval Run ID: `{}`", template(f("id"))),
-            format!("Eval Case ID: `{}`", template(f("evalCaseId"))),
-            format!("Harness Profile ID: `{}`", or_none(f("harnessProfileId"))),
-            format!("Verdict: `{}`", template(f("verdict"))),
-            format!("Score: `{}`", score_text(run)),
-            format!("Timestamp: {}", template(f("ts"))),
+        vec![
+            agent_text!("Eval Run ID: `{}`", template(f("id"), "evalRun.id")),
+            agent_text!("Eval Case ID: `{}`", template(f("evalCaseId"), "evalRun.evalCaseId")),
+            agent_text!("Harness Profile ID: `{}`", or_none(f("harnessProfileId"), "evalRun.harnessProfileId")),
+            agent_text!("Verdict: `{}`", template(f("verdict"), "evalRun.verdict")),
+            agent_text!("Score: `{}`", or_unknown(f("score"), "evalRun.score")),
+            agent_text!("Timestamp: {}", template(f("ts"), "evalRun.ts")),
         ],
-        &[
+        vec![
             ("Model", block_or_none(f("model"), "evalRun.model")),
             ("Provider", block_or_none(f("provider"), "evalRun.provider")),
             (
@@ -599,25 +600,25 @@ pub fn render_eval_run(run: &Value) -> String {
     )
 }
 
-pub fn render_proposal(proposal: &Value) -> String {
+pub fn render_proposal(proposal: &Value) -> AgentText {
     let f = |key: &str| proposal.get(key);
-    let evidence = format!(
+    let evidence = agent_text!(
         "- Baseline runs: {}\n- Candidate runs: {}\n- Holdout runs: {}\n- Regression runs: {}",
-        id_list(f("baselineRunIds")),
-        id_list(f("candidateRunIds")),
-        id_list(f("holdoutRunIds")),
-        id_list(f("regressionRunIds"))
+        id_list(f("baselineRunIds"), "harnessProposal.baselineRunIds"),
+        id_list(f("candidateRunIds"), "harnessProposal.candidateRunIds"),
+        id_list(f("holdoutRunIds"), "harnessProposal.holdoutRunIds"),
+        id_list(f("regressionRunIds"), "harnessProposal.regressionRunIds")
     );
     document(
         "Harness Proposal",
-        &[
-            format!("Proposal ID: `{}`", template(f("id"))),
-            format!("Status: `{}`", template(f("status"))),
-            format!("Risk: `{}`", template(f("riskLevel"))),
-            format!("Target Profile ID: `{}`", or_none(f("targetProfileId"))),
-            format!("Timestamp: {}", template(f("ts"))),
+        vec![
+            agent_text!("Proposal ID: `{}`", template(f("id"), "harnessProposal.id")),
+            agent_text!("Status: `{}`", template(f("status"), "harnessProposal.status")),
+            agent_text!("Risk: `{}`", template(f("riskLevel"), "harnessProposal.riskLevel")),
+            agent_text!("Target Profile ID: `{}`", or_none(f("targetProfileId"), "harnessProposal.targetProfileId")),
+            agent_text!("Timestamp: {}", template(f("ts"), "harnessProposal.ts")),
         ],
-        &[
+        vec![
             ("Title", block(f("title"), "harnessProposal.title")),
             (
                 "Hypothesis",
@@ -649,23 +650,23 @@ pub fn render_proposal(proposal: &Value) -> String {
     )
 }
 
-pub fn render_decision(decision: &Value) -> String {
+pub fn render_decision(decision: &Value) -> AgentText {
     let f = |key: &str| decision.get(key);
-    let evidence = format!(
+    let evidence = agent_text!(
         "- Optimization runs: {}\n- Holdout runs: {}\n- Regression runs: {}",
-        id_list(f("optimizationRunIds")),
-        id_list(f("holdoutRunIds")),
-        id_list(f("regressionRunIds"))
+        id_list(f("optimizationRunIds"), "promotionDecision.optimizationRunIds"),
+        id_list(f("holdoutRunIds"), "promotionDecision.holdoutRunIds"),
+        id_list(f("regressionRunIds"), "promotionDecision.regressionRunIds")
     );
     document(
         "Harness Promotion Decision",
-        &[
-            format!("Decision ID: `{}`", template(f("id"))),
-            format!("Proposal ID: `{}`", template(f("proposalId"))),
-            format!("Decision: `{}`", template(f("decision"))),
-            format!("Timestamp: {}", template(f("ts"))),
+        vec![
+            agent_text!("Decision ID: `{}`", template(f("id"), "promotionDecision.id")),
+            agent_text!("Proposal ID: `{}`", template(f("proposalId"), "promotionDecision.proposalId")),
+            agent_text!("Decision: `{}`", template(f("decision"), "promotionDecision.decision")),
+            agent_text!("Timestamp: {}", template(f("ts"), "promotionDecision.ts")),
         ],
-        &[
+        vec![
             (
                 "Rationale",
                 block(f("rationale"), "promotionDecision.rationale"),
@@ -688,7 +689,7 @@ pub fn render_decision(decision: &Value) -> String {
 }
 
 /// The Markdown companion of a record of `kind`.
-pub fn render(kind: Kind, record: &Value) -> String {
+pub fn render(kind: Kind, record: &Value) -> AgentText {
     match kind {
         Kind::Profile => render_profile(record),
         Kind::EvalCase => render_eval_case(record),
@@ -771,15 +772,16 @@ pub fn compare(baseline: &Value, candidate: &Value) -> serde_json::Map<String, V
     out.insert("llmCallDelta".into(), delta("llmCalls"));
     out.insert(
         "verdictChange".into(),
-        json!(format!(
+        agent_text!(
             "{} -> {}",
-            template(baseline.get("verdict")),
-            template(candidate.get("verdict"))
-        )),
+            template(baseline.get("verdict"), "baseline.verdict"),
+            template(candidate.get("verdict"), "candidate.verdict")
+        )
+        .into_json(),
     );
     out.insert(
         "interpretation".into(),
-        json!(interpret(baseline, candidate, &score, &cost)),
+        AgentText::literal_json(interpret(baseline, candidate, &score, &cost)),
     );
     out.insert("regressionCount".into(), json!(regressions.len()));
     out.insert(

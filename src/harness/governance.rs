@@ -10,7 +10,10 @@ use super::state::load_state;
 use super::{truthy, Args, ToolError};
 use crate::clock::{epoch_ms, ms_from_iso, now_iso};
 use crate::json::{js_number, to_fixed};
-use crate::sanitize::{js_string, sanitize_list, sanitize_nullable, sanitize_text};
+use crate::agent_text;
+use crate::sanitize::{
+    js_string, sanitize_list, sanitize_nullable, sanitize_text, AgentText, Form,
+};
 use crate::store::{Store, HARNESS_DIR_NAME};
 use serde_json::{json, Map, Value};
 
@@ -103,16 +106,16 @@ impl Findings {
         &mut self,
         level: &str,
         id: &str,
-        summary: &str,
+        summary: AgentText,
         evidence: &[String],
-        advice: Option<&str>,
+        advice: Option<&'static str>,
     ) {
         self.0.push(json!({
             "id": id,
             "level": level,
-            "summary": summary,
+            "summary": summary.into_json(),
             "evidence": sanitize_list(Some(&json!(evidence)), 800),
-            "recommendation": advice.map(|text| sanitize_text(text, 800))
+            "recommendation": advice.map(AgentText::literal_json)
         }));
     }
 
@@ -156,19 +159,19 @@ fn contract_findings(
     findings.add(
         "pass",
         "contract_present",
-        "A task contract is active.",
+        AgentText::literal("A task contract is active."),
         only_id,
         None,
     );
     let conditions = strings(contract.get("completionConditions"));
     if conditions.is_empty() {
-        findings.add("block", "missing_completion_conditions", "The contract has no completion conditions.", only_id,
+        findings.add("block", "missing_completion_conditions", AgentText::literal("The contract has no completion conditions."), only_id,
             Some("Add explicit completion conditions so the agent cannot finish on a vague 'looks good'."));
     } else {
         findings.add(
             "pass",
             "completion_conditions_present",
-            "The contract declares completion conditions.",
+            AgentText::literal("The contract declares completion conditions."),
             &conditions,
             None,
         );
@@ -183,18 +186,18 @@ fn contract_findings(
         findings.add(
             "flag",
             "output_paths_not_declared",
-            "The contract does not declare output paths.",
+            AgentText::literal("The contract does not declare output paths."),
             only_id,
             Some("Declare expected artifacts when the task creates or edits files."),
         );
     } else if !missing.is_empty() {
-        findings.add("block", "missing_required_outputs", "One or more contract output paths are missing.", &missing,
+        findings.add("block", "missing_required_outputs", AgentText::literal("One or more contract output paths are missing."), &missing,
             Some("Create the missing artifact or update the contract if the required output changed."));
     } else {
         findings.add(
             "pass",
             "required_outputs_present",
-            "All declared output paths exist.",
+            AgentText::literal("All declared output paths exist."),
             &outputs,
             None,
         );
@@ -211,12 +214,12 @@ fn contract_findings(
     });
     match raw_trace {
         None if policy["requireTraceRaw"] == true => findings.add("block", "raw_trace_missing",
-            "No raw trace is available for the active contract.", only_id,
+            AgentText::literal("No raw trace is available for the active contract."), only_id,
             Some("Record the exact command output, tool observation, or failure detail before claiming completion.")),
         None => {}
         Some(trace) => {
             let trace_id = trace.get("id").filter(|v| truthy(v)).map(js_string).unwrap_or_else(|| "trace".into());
-            findings.add("pass", "raw_trace_present", "At least one raw trace is available for replay.", &[trace_id], None);
+            findings.add("pass", "raw_trace_present", AgentText::literal("At least one raw trace is available for replay."), &[trace_id], None);
         }
     }
     let verification = contract_traces.iter().find(|t| {
@@ -234,13 +237,13 @@ fn contract_findings(
             } else {
                 commands
             };
-            findings.add("block", "verification_evidence_missing", "No passing verification trace is recorded for the contract.", &evidence,
+            findings.add("block", "verification_evidence_missing", AgentText::literal("No passing verification trace is recorded for the contract."), &evidence,
                 Some("Run the contract verification command and record it with harness_record_verification."));
         }
         Some(trace) => findings.add(
             "pass",
             "verification_evidence_present",
-            "A passing verification trace is recorded.",
+            AgentText::literal("A passing verification trace is recorded."),
             &[
                 text_of(trace["verification"].get("commandOrCheck")),
                 text_of(trace.get("id")),
@@ -256,7 +259,7 @@ fn contract_findings(
         None if policy["requireCompletionGate"] == true => findings.add(
             "block",
             "completion_gate_missing",
-            "No passing completion gate is recorded for the contract.",
+            AgentText::literal("No passing completion gate is recorded for the contract."),
             only_id,
             Some("Run harness_eval_gate after outputs and verification evidence exist."),
         ),
@@ -264,7 +267,7 @@ fn contract_findings(
         Some(gate) => findings.add(
             "pass",
             "completion_gate_passed",
-            "A completion gate passed for the contract.",
+            AgentText::literal("A completion gate passed for the contract."),
             &[text_of(gate.get("id"))],
             None,
         ),
@@ -287,13 +290,13 @@ fn injection_findings(findings: &mut Findings, traces: &[&Value]) {
     };
     if worst == 2 {
         findings.add("block", "injection_high_risk",
-            "One or more contract traces flagged as HIGH injection risk by the static scanner.", &flagged(2),
+            AgentText::literal("One or more contract traces flagged as HIGH injection risk by the static scanner."), &flagged(2),
             Some("Investigate the flagged traces; consider revoking the contract or quarantining the evidence before merge."));
     } else if worst == 1 {
         findings.add(
             "flag",
             "injection_medium_risk",
-            "One or more contract traces flagged as MEDIUM injection risk by the static scanner.",
+            AgentText::literal("One or more contract traces flagged as MEDIUM injection risk by the static scanner."),
             &flagged(1),
             Some("Review the flagged traces; if benign, document the false-positive context."),
         );
@@ -301,7 +304,7 @@ fn injection_findings(findings: &mut Findings, traces: &[&Value]) {
         findings.add(
             "pass",
             "injection_scan_clean",
-            "All contract traces have low (clean) injection risk tier.",
+            AgentText::literal("All contract traces have low (clean) injection risk tier."),
             &[format!("scannedTraces={}", traces.len())],
             None,
         );
@@ -318,13 +321,13 @@ fn budget_findings(findings: &mut Findings, contract: &Value, id: &str, steps: u
         ];
         let steps_f = steps as f64;
         if steps_f >= max_steps {
-            findings.add("flag", "budget_steps_exceeded", &format!("Contract step budget exceeded ({steps}/{shown})."), &evidence,
+            findings.add("flag", "budget_steps_exceeded", agent_text!("Contract step budget exceeded ({}/{}).", steps, max_steps), &evidence,
                 Some("Close the contract with a completion gate or open a follow-up contract instead of widening this one."));
         } else if steps_f >= (max_steps * 0.8).ceil() {
             findings.add(
                 "flag",
                 "budget_steps_near_limit",
-                &format!("Contract step budget near limit ({steps}/{shown})."),
+                agent_text!("Contract step budget near limit ({}/{}).", steps, max_steps),
                 &evidence,
                 Some("Narrow remaining work and prepare to close the contract."),
             );
@@ -351,7 +354,11 @@ fn budget_findings(findings: &mut Findings, contract: &Value, id: &str, steps: u
         findings.add(
             "flag",
             "budget_time_exceeded",
-            &format!("Contract time budget exceeded ({elapsed_text}/{shown} min)."),
+            agent_text!(
+                "Contract time budget exceeded ({}/{} min).",
+                AgentText::decimal(&elapsed_text).unwrap_or_default(),
+                max_minutes
+            ),
             &evidence,
             Some("Close or replace the contract; long-lived contracts lose narrowness."),
         );
@@ -359,7 +366,11 @@ fn budget_findings(findings: &mut Findings, contract: &Value, id: &str, steps: u
         findings.add(
             "flag",
             "budget_time_near_limit",
-            &format!("Contract time budget near limit ({elapsed_text}/{shown} min)."),
+            agent_text!(
+                "Contract time budget near limit ({}/{} min).",
+                AgentText::decimal(&elapsed_text).unwrap_or_default(),
+                max_minutes
+            ),
             &evidence,
             Some("Prepare to close the contract or split remaining work."),
         );
@@ -385,18 +396,18 @@ pub fn audit(store: &Store, request: &AuditRequest) -> Result<Value, ToolError> 
     findings.add(
         "pass",
         "policy_present",
-        "A project-local governance policy is persisted.",
+        AgentText::literal("A project-local governance policy is persisted."),
         &present,
         None,
     );
     if policy["networkAllowed"] == true || policy["installPackagesAllowed"] == true {
-        findings.add("flag", "policy_side_effects_allowed", "The policy allows network access or package installation.", &side_effects,
+        findings.add("flag", "policy_side_effects_allowed", AgentText::literal("The policy allows network access or package installation."), &side_effects,
             Some("Keep network and dependency installation disabled by default; allow them only in explicit contracts."));
     } else {
         findings.add(
             "pass",
             "mechanical_bounds_present",
-            "Network and package installation are disabled by default.",
+            AgentText::literal("Network and package installation are disabled by default."),
             &[],
             None,
         );
@@ -407,7 +418,7 @@ pub fn audit(store: &Store, request: &AuditRequest) -> Result<Value, ToolError> 
                 Some(id) => format!("activeContractId={}", js_string(id)),
                 None => "activeContractId=none".to_string(),
             };
-            findings.add("block", "missing_contract", "No active or requested contract exists.", &[active],
+            findings.add("block", "missing_contract", AgentText::literal("No active or requested contract exists."), &[active],
                 Some("Create a bounded contract before implementation so scope, outputs, permissions, and stop criteria are explicit."));
         }
         Some(contract) => {
@@ -442,89 +453,76 @@ pub fn audit(store: &Store, request: &AuditRequest) -> Result<Value, ToolError> 
     }))
 }
 
-/// The governance report Markdown of an audit.
-pub fn render_report(audit: &Value) -> String {
-    let count = |key: &str| {
-        audit["counts"]
-            .get(key)
-            .map(js_string)
-            .unwrap_or_else(|| "0".into())
+/// The governance report Markdown of an audit. The audit is this program's own result: its
+/// texts were vouched for when the findings were made, and [`AgentText::from_result`] shows
+/// anything that was not (a value read from disk) in a block.
+pub fn render_report(audit: &Value) -> AgentText {
+    let count = |key: &str| match audit["counts"].get(key) {
+        Some(count) => AgentText::scalar(count, &format!("audit.counts.{key}")),
+        None => AgentText::literal("0"),
     };
     let policy_flag = |key: &str, default: bool| {
         let value = audit["policy"]
             .get(key)
             .and_then(Value::as_bool)
             .unwrap_or(default);
-        value.to_string()
+        AgentText::literal(if value { "true" } else { "false" })
     };
-    let mut lines = vec![
-        "# Harness Governance Report".to_string(),
-        String::new(),
-        format!("Status: {}", js_string(&audit["status"]).to_uppercase()),
-        format!("Checked at: {}", js_string(&audit["checkedAt"])),
-        format!("Project: {}", js_string(&audit["projectPath"])),
-        String::new(),
-        "## Summary".into(),
-        String::new(),
-        format!("- PASS: {}", count("pass")),
-        format!("- FLAG: {}", count("flag")),
-        format!("- BLOCK: {}", count("block")),
-        format!("- Traces inspected: {}", count("traces")),
-        format!("- Gates inspected: {}", count("gates")),
-        String::new(),
-        "## Policy".into(),
-        String::new(),
-        format!(
-            "- Network allowed: {}",
-            policy_flag("networkAllowed", false)
-        ),
-        format!(
-            "- Package installation allowed: {}",
-            policy_flag("installPackagesAllowed", false)
-        ),
-        format!(
-            "- Raw trace required: {}",
-            policy_flag("requireTraceRaw", true)
-        ),
-        format!(
-            "- Completion gate required: {}",
-            policy_flag("requireCompletionGate", true)
-        ),
-        String::new(),
-        "## Findings".into(),
-        String::new(),
-    ];
+    let level = |value: Option<&Value>| {
+        AgentText::literal(match value.and_then(Value::as_str) {
+            Some("pass") => "PASS",
+            Some("flag") => "FLAG",
+            Some("block") => "BLOCK",
+            _ => "UNKNOWN",
+        })
+    };
+    let mut parts = vec![agent_text!(
+        "# Harness Governance Report\n\nStatus: {}\nChecked at: {}\nProject: {}\n\n## Summary\n\n\
+- PASS: {}\n- FLAG: {}\n- BLOCK: {}\n- Traces inspected: {}\n- Gates inspected: {}\n\n## Policy\n\n\
+- Network allowed: {}\n- Package installation allowed: {}\n- Raw trace required: {}\n\
+- Completion gate required: {}\n\n## Findings\n",
+        level(audit.get("status")),
+        AgentText::from_result(audit.get("checkedAt"), "audit.checkedAt"),
+        AgentText::from_result(audit.get("projectPath"), "audit.projectPath"),
+        count("pass"),
+        count("flag"),
+        count("block"),
+        count("traces"),
+        count("gates"),
+        policy_flag("networkAllowed", false),
+        policy_flag("installPackagesAllowed", false),
+        policy_flag("requireTraceRaw", true),
+        policy_flag("requireCompletionGate", true)
+    )];
     let findings = audit["findings"].as_array().cloned().unwrap_or_default();
     if findings.is_empty() {
-        lines.push("- None".into());
+        parts.push(AgentText::literal("- None"));
     }
-    for finding in &findings {
-        let id = text_of(finding.get("id"));
-        lines.extend([
-            format!("### {} {id}", text_of(finding.get("level")).to_uppercase()),
-            String::new(),
-            sanitize_text(&text_of(finding.get("summary")), 800),
-            String::new(),
-        ]);
+    for (index, finding) in findings.iter().enumerate() {
+        let source = format!("governance.finding[{index}]");
+        let id = AgentText::stored(finding.get("id"), Form::Id, &format!("{source}.id"));
+        let mut finding_text = agent_text!(
+            "### {} {}\n\n{}\n",
+            level(finding.get("level")),
+            id,
+            AgentText::from_result(finding.get("summary"), &format!("{source}.summary"))
+        );
         let evidence = strings(finding.get("evidence"));
         if !evidence.is_empty() {
-            lines.extend([
-                "Evidence:".into(),
-                String::new(),
-                bullet_list(&evidence, &format!("governance.{id}.evidence")),
-                String::new(),
-            ]);
+            finding_text.push(&agent_text!(
+                "\nEvidence:\n\n{}\n",
+                bullet_list(&evidence, &format!("{source}.evidence"))
+            ));
         }
         if let Some(advice) = finding.get("recommendation").filter(|v| truthy(v)) {
-            lines.extend([
-                "Recommendation:".into(),
-                String::new(),
-                sanitize_text(&js_string(advice), 800),
-                String::new(),
-            ]);
+            finding_text.push(&agent_text!(
+                "\nRecommendation:\n\n{}\n",
+                AgentText::from_result(Some(advice), &format!("{source}.recommendation"))
+            ));
         }
+        parts.push(finding_text);
     }
-    format!("{}\n", lines.join("\n").trim())
+    agent_text!("{}\n", AgentText::join(parts, "\n").trimmed())
 }
 
 #[cfg(test)]

@@ -18,9 +18,10 @@ use super::{truthy, Args, ToolError};
 use crate::clock::{now_iso, today};
 use crate::json::to_pretty_file;
 use crate::knowledge::{analyze, tokenize};
+use crate::agent_text;
 use crate::sanitize::{
-    js_string, random_hex, sanitize_list, sanitize_nullable, sanitize_text, slugify,
-    untrusted_block, utf16_slice, MAX_TEXT_LENGTH,
+    AgentText, Form, js_string, random_hex, sanitize_list, sanitize_nullable, sanitize_text, slugify,
+    utf16_slice, MAX_TEXT_LENGTH,
 };
 use crate::store::LockKind;
 use crate::store::Store;
@@ -142,7 +143,7 @@ pub fn store_item(store: &Store, item: &Value) -> Result<(), ToolError> {
         &format!("{ITEMS_DIR}/{id}.json"),
         to_pretty_file(item).as_bytes(),
     )?;
-    store.create_new(&markdown_path(item), render_knowledge_item(item).as_bytes())?;
+    store.create_new(&markdown_path(item), render_knowledge_item(item).as_str().as_bytes())?;
     let line = index::journal_line(item);
     let _lock = store.lock(LockKind::KnowledgeIndex)?;
     index::append_locked(store, &line)?;
@@ -185,13 +186,12 @@ pub fn agent_safe_knowledge_item(item: &Value) -> Value {
     })
 }
 
-fn block(value: Option<&Value>, label: &str) -> String {
-    let text = value.filter(|v| !v.is_null()).map(js_string);
-    untrusted_block(text.as_deref(), label)
+fn block(value: Option<&Value>, label: &str) -> AgentText {
+    AgentText::block_value(value.filter(|v| !v.is_null()), label)
 }
 
 /// The item's Markdown companion (also `harness://knowledge/item/{id}`).
-pub fn render_knowledge_item(item: &Value) -> String {
+pub fn render_knowledge_item(item: &Value) -> AgentText {
     let field = |key: &str| item.get(key);
     let present = |key: &str| field(key).is_some_and(truthy);
     let source = |key: &str| {
@@ -199,42 +199,42 @@ pub fn render_knowledge_item(item: &Value) -> String {
             .and_then(|s| s.get(key))
             .filter(|v| truthy(v))
     };
-    let mut lines = vec![
-        "# Harness Knowledge Item".to_string(),
-        String::new(),
-        format!(
+    let mut lines: Vec<AgentText> = vec![
+        AgentText::literal("# Harness Knowledge Item"),
+        AgentText::default(),
+        agent_text!(
             "Knowledge ID: `{}`",
-            field("id").map(js_string).unwrap_or_default()
+            AgentText::stored(field("id"), Form::Id, "knowledge.id")
         ),
-        format!(
+        agent_text!(
             "Kind: `{}`",
-            field("kind").map(js_string).unwrap_or_default()
+            AgentText::stored(field("kind"), Form::Word("kind"), "knowledge.kind")
         ),
-        format!(
+        agent_text!(
             "Confidence: `{}`",
-            field("confidence").map(js_string).unwrap_or_default()
+            AgentText::stored(field("confidence"), Form::Word("confidence"), "knowledge.confidence")
         ),
-        format!(
+        agent_text!(
             "Timestamp: {}",
-            field("ts").map(js_string).unwrap_or_default()
+            AgentText::stored(field("ts"), Form::Timestamp, "knowledge.ts")
         ),
-        String::new(),
-        format!("{UNTRUSTED_NOTICE} This includes text taken from the sources it cites."),
-        String::new(),
-        "## Title".into(),
-        String::new(),
+        AgentText::default(),
+        agent_text!("{} This includes text taken from the sources it cites.", AgentText::literal(UNTRUSTED_NOTICE)),
+        AgentText::default(),
+        AgentText::literal("## Title"),
+        AgentText::default(),
         block(field("title"), "knowledge.title"),
     ];
     if present("summary") {
         lines.extend([
-            "".into(),
-            "## Summary".into(),
-            "".into(),
+            AgentText::literal(""),
+            AgentText::literal("## Summary"),
+            AgentText::literal(""),
             block(field("summary"), "knowledge.summary"),
         ]);
     }
     if source("url").is_some() || source("path").is_some() {
-        lines.extend(["".into(), "## Source".into(), "".into()]);
+        lines.extend([AgentText::literal(""), AgentText::literal("## Source"), AgentText::literal("")]);
         if let Some(url) = source("url") {
             lines.push(block(Some(url), "knowledge.source.url"));
         }
@@ -251,22 +251,22 @@ pub fn render_knowledge_item(item: &Value) -> String {
         let items = strings(field(key));
         if !items.is_empty() {
             lines.extend([
-                String::new(),
-                format!("## {heading}"),
-                String::new(),
+                AgentText::default(),
+                agent_text!("## {}", AgentText::literal(heading)),
+                AgentText::default(),
                 bullet_list(&items, &format!("knowledge.{key}")),
             ]);
         }
     }
     if present("content") {
         lines.extend([
-            "".into(),
-            "## Content".into(),
-            "".into(),
+            AgentText::literal(""),
+            AgentText::literal("## Content"),
+            AgentText::literal(""),
             block(field("content"), "knowledge.content"),
         ]);
     }
-    format!("{}\n", lines.join("\n"))
+    agent_text!("{}\n", AgentText::join(lines, "\n"))
 }
 
 /// The newest `limit` items, agent-safe, newest first (as `harness_list_knowledge`): entries

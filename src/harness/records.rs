@@ -3,7 +3,10 @@
 
 use super::ToolError;
 use crate::json::parse_lenient;
-use crate::sanitize::{js_string, safe_file_id, sanitize_text, untrusted_block, untrusted_list};
+use crate::agent_text;
+use crate::sanitize::{
+    js_string, safe_file_id, untrusted_block, untrusted_list, AgentText, Form,
+};
 use crate::store::Store;
 use serde_json::{json, Map, Value};
 use std::path::{Component, Path, PathBuf};
@@ -53,38 +56,22 @@ pub fn wrap_list(value: Option<&Value>, label: &str) -> Value {
 }
 
 /// `bulletList(items, {untrusted: true, label})`.
-pub fn bullet_list(items: &[String], label: &str) -> String {
-    if items.is_empty() {
-        return "- None".to_string();
-    }
-    items
-        .iter()
-        .enumerate()
-        .map(|(index, item)| {
-            format!(
-                "- {}",
-                untrusted_block(Some(item), &format!("{label}[{index}]"))
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+pub fn bullet_list(items: &[String], label: &str) -> AgentText {
+    bullets(
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| AgentText::block(item, &format!("{label}[{index}]")))
+            .collect(),
+    )
 }
 
-/// `bulletList(items)` of plain (sanitised, unwrapped) items.
-pub fn plain_bullet_list(items: &[String]) -> String {
+/// `bulletList(items)` of items that are already agent text.
+pub fn bullets(items: Vec<AgentText>) -> AgentText {
     if items.is_empty() {
-        return "- None".to_string();
+        return AgentText::literal("- None");
     }
-    items
-        .iter()
-        .map(|item| {
-            format!(
-                "- {}",
-                sanitize_text(item, crate::sanitize::MAX_TEXT_LENGTH)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    AgentText::join(items.iter().map(|item| agent_text!("- {}", item)), "\n")
 }
 
 /// Reads and parses a JSON record; `None` if absent. A parse error is the tool's error.
@@ -342,80 +329,83 @@ pub fn agent_safe_gate(gate: &Value) -> Value {
     })
 }
 
-fn block_of(value: Option<&Value>, label: &str) -> String {
-    let text = value.filter(|v| !v.is_null()).map(js_string);
-    untrusted_block(text.as_deref(), label)
+fn block_of(value: Option<&Value>, label: &str) -> AgentText {
+    AgentText::block_value(value.filter(|v| !v.is_null()), label)
 }
 
-fn plain(value: Option<&Value>) -> String {
-    value.map(js_string).unwrap_or_default()
+/// A section: `## heading`, a blank line, the body.
+fn section(heading: &'static str, body: AgentText) -> AgentText {
+    agent_text!("## {}\n\n{}", AgentText::literal(heading), body)
 }
 
 /// The contract's Markdown companion (`contracts/<id>.md`, `harness://contract/{id}`).
-pub fn render_contract(contract: &Value) -> String {
+pub fn render_contract(contract: &Value) -> AgentText {
     let field = |key: &str| contract.get(key);
     let list = |key: &str| bullet_list(&strings(field(key)), &format!("contract.{key}"));
-    let budget = |key: &str| plain(field("budget").and_then(|b| b.get(key)));
-    let mut lines = vec![
-        "# Harness Contract".to_string(),
-        String::new(),
-        format!("Contract ID: `{}`", plain(field("id"))),
-        String::new(),
-        UNTRUSTED_NOTICE.to_string(),
-        String::new(),
-    ];
+    let budget = |key: &str| {
+        AgentText::stored(
+            field("budget").and_then(|b| b.get(key)),
+            Form::Number,
+            &format!("contract.budget.{key}"),
+        )
+    };
+    let mut parts = vec![agent_text!(
+        "# Harness Contract\n\nContract ID: `{}`\n\n{}\n",
+        AgentText::stored(field("id"), Form::Id, "contract.id"),
+        AgentText::literal(UNTRUSTED_NOTICE)
+    )];
     if let Some(parent) = field("parentContractId").filter(|v| super::truthy(v)) {
-        lines.push(format!("Parent contract: `{}`", js_string(parent)));
-        lines.push(String::new());
+        parts.push(agent_text!(
+            "Parent contract: `{}`\n",
+            AgentText::stored(Some(parent), Form::Id, "contract.parentContractId")
+        ));
     }
-    for (heading, body) in [
-        ("Title", block_of(field("title"), "contract.title")),
-        ("Goal", block_of(field("goal"), "contract.goal")),
-        ("Required Inputs", list("requiredInputs")),
-        (
+    let sections = [
+        section("Title", block_of(field("title"), "contract.title")),
+        section("Goal", block_of(field("goal"), "contract.goal")),
+        section("Required Inputs", list("requiredInputs")),
+        section(
             "Budget",
-            format!(
+            agent_text!(
                 "- Max steps: {}\n- Max minutes: {}\n- Max tool calls: {}",
                 budget("maxSteps"),
                 budget("maxMinutes"),
                 budget("maxToolCalls")
             ),
         ),
-        ("Permissions", list("permissions")),
-        ("Completion Conditions", list("completionConditions")),
-        ("Output Paths", list("outputPaths")),
-        ("Verification Commands", list("verificationCommands")),
-        ("Failure Taxonomy", list("failureTaxonomy")),
-    ] {
-        lines.extend([format!("## {heading}"), String::new(), body, String::new()]);
-    }
-    lines.pop();
+        section("Permissions", list("permissions")),
+        section("Completion Conditions", list("completionConditions")),
+        section("Output Paths", list("outputPaths")),
+        section("Verification Commands", list("verificationCommands")),
+        section("Failure Taxonomy", list("failureTaxonomy")),
+    ];
+    parts.push(AgentText::join(sections, "\n\n"));
     if field("notes").is_some_and(super::truthy) {
-        lines.extend([
-            String::new(),
-            "## Notes".into(),
-            String::new(),
-            block_of(field("notes"), "contract.notes"),
-        ]);
+        parts.push(agent_text!(
+            "\n{}",
+            section("Notes", block_of(field("notes"), "contract.notes"))
+        ));
     }
-    format!("{}\n", lines.join("\n"))
+    agent_text!("{}\n", AgentText::join(parts, "\n"))
 }
 
 /// The gate's Markdown companion (`gates/<id>.md`).
-pub fn render_gate(contract: &Value, gate: &Value) -> String {
+pub fn render_gate(contract: &Value, gate: &Value) -> AgentText {
     let field = |key: &str| gate.get(key);
-    let checks: Vec<String> = field("outputChecks")
+    let checks: Vec<AgentText> = field("outputChecks")
         .and_then(Value::as_array)
         .map(|checks| {
             checks
                 .iter()
-                .map(|c| {
+                .enumerate()
+                .map(|(index, c)| {
                     let state = if c.get("exists") == Some(&Value::Bool(true)) {
-                        "present"
+                        AgentText::literal("present")
                     } else {
-                        "missing"
+                        AgentText::literal("missing")
                     };
-                    format!("{state}: {}", plain(c.get("path")))
+                    let path = block_of(c.get("path"), &format!("gate.outputChecks[{index}]"));
+                    agent_text!("{}: {}", state, path)
                 })
                 .collect()
         })
@@ -423,21 +413,23 @@ pub fn render_gate(contract: &Value, gate: &Value) -> String {
     let notes = if field("notes").is_some_and(super::truthy) {
         block_of(field("notes"), "gate.notes")
     } else {
-        "None".to_string()
+        AgentText::literal("None")
     };
-    format!(
-        "# Completion Gate\n\nContract ID: `{}`\nGate ID: `{}`\nVerdict: `{}`\nTimestamp: {}\n\n{UNTRUSTED_NOTICE}\n\n\
+    agent_text!(
+        "# Completion Gate\n\nContract ID: `{}`\nGate ID: `{}`\nVerdict: `{}`\nTimestamp: {}\n\n{}\n\n\
 ## Contract Title\n\n{}\n\n## Output Checks\n\n{}\n\n## Checked Conditions\n\n{}\n\n\
-## Unchecked Conditions\n\n{}\n\n## Evidence\n\n{}\n\n## Notes\n\n{notes}\n",
-        plain(contract.get("id")),
-        plain(field("id")),
-        plain(field("verdict")),
-        plain(field("ts")),
+## Unchecked Conditions\n\n{}\n\n## Evidence\n\n{}\n\n## Notes\n\n{}\n",
+        AgentText::stored(contract.get("id"), Form::Id, "contract.id"),
+        AgentText::stored(field("id"), Form::Id, "gate.id"),
+        AgentText::stored(field("verdict"), Form::Word("verdict"), "gate.verdict"),
+        AgentText::stored(field("ts"), Form::Timestamp, "gate.ts"),
+        AgentText::literal(UNTRUSTED_NOTICE),
         block_of(contract.get("title"), "contract.title"),
-        bullet_list(&checks, "gate.outputChecks"),
+        bullets(checks),
         bullet_list(&strings(field("checkedConditions")), "gate.checkedConditions"),
         bullet_list(&strings(field("uncheckedConditions")), "gate.uncheckedConditions"),
         bullet_list(&strings(field("evidence")), "gate.evidence"),
+        notes,
     )
 }
 
@@ -462,8 +454,8 @@ mod tests {
 
     #[test]
     fn bullet_lists_wrap_each_item_with_an_indexed_label() {
-        assert_eq!(bullet_list(&[], "x"), "- None");
-        let rendered = bullet_list(&["a".into(), "b".into()], "c.l");
+        assert_eq!(bullet_list(&[], "x").as_str(), "- None");
+        let rendered = bullet_list(&["a".into(), "b".into()], "c.l").into_string();
         assert!(
             rendered.starts_with("- <untrusted-data source=\"c.l[0]\">\na\n</untrusted-data>\n- ")
         );

@@ -99,7 +99,7 @@ pub fn dispatch(server: &Server, method: &str, params: Option<&Value>) -> Result
         }
         other => Err(RpcError::new(
             METHOD_NOT_FOUND,
-            format!("Unknown method: {other}"),
+            format!("Unknown method: {}", crate::sanitize::echo(other, "method")),
         )),
     }
 }

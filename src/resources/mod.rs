@@ -18,7 +18,7 @@ use crate::harness::records::{wrap, wrap_list, wrap_or_null};
 use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
 use crate::harness::{ensure_harness, reports, ToolError};
 use crate::json::to_pretty_file;
-use crate::sanitize::{js_string, safe_file_id};
+use crate::sanitize::{echo, js_string, safe_file_id, AgentJson, AgentText};
 use crate::store::Store;
 use crate::tools::knowledge::recent_knowledge;
 use serde_json::{json, Map, Value};
@@ -408,12 +408,15 @@ pub fn templates() -> Value {
     json!({"resourceTemplates": templates})
 }
 
-fn contents(uri: &str, mime_type: &str, text: String) -> Value {
-    json!({"contents": [{"uri": uri, "mimeType": mime_type, "text": text}]})
+/// The one place a resource's text is made: Markdown arrives as [`AgentText`], JSON passes
+/// the [`AgentJson`] sink.
+fn contents(uri: &str, mime_type: &str, text: AgentText) -> Value {
+    json!({"contents": [{"uri": uri, "mimeType": mime_type, "text": text.into_string()}]})
 }
 
-fn json_contents(uri: &str, value: &Value) -> Value {
-    contents(uri, "application/json", to_pretty_file(value))
+fn json_contents(uri: &str, value: Value) -> Value {
+    let shown = AgentJson::from_result(value);
+    json!({"contents": [{"uri": uri, "mimeType": "application/json", "text": to_pretty_file(shown.as_value())}]})
 }
 
 fn numeric_param(params: &Map<String, Value>, key: &str, default: usize) -> usize {
@@ -456,7 +459,7 @@ fn eval_record(store: &Store, kind: Kind, id: &str, uri: &str) -> Result<Value, 
             Kind::Proposal => "Harness proposal",
             Kind::Decision => "Promotion decision",
         };
-        ResourceError::NotFound(format!("{noun} not found: {id}"))
+        ResourceError::NotFound(format!("{noun} not found: {}", echo(id, "uri.id")))
     })?;
     Ok(contents(uri, "text/markdown", evals::render(kind, &record)))
 }
@@ -471,7 +474,7 @@ fn eval_list(store: &Store, kind: Kind, key: &str, uri: &str) -> Result<Value, R
     let mut out = Map::new();
     out.insert("projectPath".into(), json!(project_path));
     out.insert(key.into(), Value::Array(records));
-    Ok(json_contents(uri, &Value::Object(out)))
+    Ok(json_contents(uri, Value::Object(out)))
 }
 
 /// `resources/read`. `posture` is the confinement posture reported by the security resource.
@@ -483,7 +486,9 @@ pub fn read(
     let uri = match params.get("uri") {
         Some(Value::String(uri)) => uri.clone(),
         other => {
-            let shown = other.map(js_string).unwrap_or_else(|| "undefined".into());
+            let shown = other
+                .map(|value| echo(&js_string(value), "uri"))
+                .unwrap_or_else(|| "undefined".into());
             return Err(ResourceError::InvalidUri(format!(
                 "Invalid harness resource URI: {shown}"
             )));
@@ -491,14 +496,15 @@ pub fn read(
     };
     let parsed = parse_uri(&uri)?;
     let project_path = store.project_path().to_string_lossy().into_owned();
-    let unknown = || ResourceError::NotFound(format!("Unknown harness resource: {uri}"));
+    let unknown =
+        || ResourceError::NotFound(format!("Unknown harness resource: {}", echo(&uri, "uri")));
     match (parsed.kind.as_str(), parsed.id.as_str()) {
         ("state", _) => {
             let initialized = store.exists(STATE_FILE).map_err(ToolError::from)?;
             let state = load_state(store)?;
             Ok(json_contents(
                 &uri,
-                &json!({"projectPath": project_path, "initialized": initialized, "state": agent_safe_state(&state)}),
+                json!({"projectPath": project_path, "initialized": initialized, "state": agent_safe_state(&state)}),
             ))
         }
         ("contracts", _) => {
@@ -508,13 +514,14 @@ pub fn read(
                 .collect();
             Ok(json_contents(
                 &uri,
-                &json!({"projectPath": project_path, "contracts": contracts}),
+                json!({"projectPath": project_path, "contracts": contracts}),
             ))
         }
         ("contract", id) => {
             let Some(safe) = safe_file_id(id) else {
                 return Err(ResourceError::NotFound(format!(
-                    "Invalid harness contract id: {id}"
+                    "Invalid harness contract id: {}",
+                    echo(id, "uri.id")
                 )));
             };
             let contract = load_record(store, "contracts", &safe)?.ok_or_else(|| {
@@ -527,7 +534,7 @@ pub fn read(
             let traces: Vec<Value> = traces.iter().map(agent_safe_trace).collect();
             Ok(json_contents(
                 &uri,
-                &json!({"projectPath": project_path, "recentTraces": traces}),
+                json!({"projectPath": project_path, "recentTraces": traces}),
             ))
         }
         ("gates", "recent") => {
@@ -541,7 +548,7 @@ pub fn read(
             }
             Ok(json_contents(
                 &uri,
-                &json!({"projectPath": project_path, "recentGates": gates}),
+                json!({"projectPath": project_path, "recentGates": gates}),
             ))
         }
         ("governance", "policy") => {
@@ -549,7 +556,7 @@ pub fn read(
             let policy = governance::read_policy(store)?;
             Ok(json_contents(
                 &uri,
-                &json!({"projectPath": project_path, "policy": policy}),
+                json!({"projectPath": project_path, "policy": policy}),
             ))
         }
         ("governance", "report") => {
@@ -591,16 +598,19 @@ pub fn read(
         }
         ("knowledge", "index") => Ok(json_contents(
             &uri,
-            &json!({"projectPath": project_path, "index": knowledge_index_view(store)?}),
+            json!({"projectPath": project_path, "index": knowledge_index_view(store)?}),
         )),
         ("knowledge", "recent") => {
             let limit = numeric_param(params, "max_results", 8);
-            Ok(json_contents(&uri, &recent_knowledge(store, limit)?))
+            Ok(json_contents(&uri, recent_knowledge(store, limit)?))
         }
         ("knowledge", path) if path.starts_with("item/") => {
             let id = &path["item/".len()..];
             let item = load_item(store, id)?.ok_or_else(|| {
-                ResourceError::NotFound(format!("Harness knowledge item not found: {id}"))
+                ResourceError::NotFound(format!(
+                    "Harness knowledge item not found: {}",
+                    echo(id, "uri.id")
+                ))
             })?;
             Ok(contents(
                 &uri,
@@ -608,7 +618,7 @@ pub fn read(
                 render_knowledge_item(&item),
             ))
         }
-        ("security", "posture") => Ok(json_contents(&uri, &posture_document(posture))),
+        ("security", "posture") => Ok(json_contents(&uri, posture_document(posture))),
         (kind, id) => match eval_kind(kind) {
             Some(eval) => eval_record(store, eval, id, &uri),
             None => Err(unknown()),

@@ -1,14 +1,19 @@
-//! Everything that makes untrusted text safe to store and safe to show. Owns the original's
+//! Everything that makes untrusted text safe to store and safe to show. Owns the agent-facing
+//! output types ([`AgentText`], [`AgentJson`]: nothing else reaches a model), the original's
 //! `sanitizeText` semantics, list limits, `<untrusted-data>` wrapping, safe file ids, slugs,
 //! random ids and the redaction of the project path. Pure functions: no I/O, no state
 //! (except the random source for ids).
 
+mod agent;
+mod agent_json;
 mod ids;
 mod redact;
 mod text;
 mod utf16;
 mod wrap;
 
+pub use agent::{echo, positional_only, AgentText, Form, Fragment};
+pub use agent_json::{form_of_key, vocabulary, AgentJson};
 pub use ids::{random_hex, safe_file_id, slugify};
 pub use redact::Redactor;
 pub use text::{

@@ -12,7 +12,7 @@ use crate::harness::state::{agent_safe_state, bump, load_state, mutate_state, pu
 use crate::harness::{Args, ToolError};
 use crate::json::to_pretty_file;
 use crate::sanitize::{
-    js_string, random_hex, safe_file_id, sanitize_list, slugify, MAX_LIST_ITEM_LENGTH,
+    js_string, random_hex, safe_file_id, sanitize_list, slugify, AgentText, MAX_LIST_ITEM_LENGTH,
     MAX_TEXT_LENGTH,
 };
 use crate::store::Store;
@@ -67,7 +67,7 @@ pub fn create_contract(store: &Store, args: Args<'_>) -> Result<ToolOutput, Tool
         &format!("contracts/{id}.json"),
         to_pretty_file(&contract).as_bytes(),
     )?;
-    store.create_new(&format!("contracts/{id}.md"), markdown.as_bytes())?;
+    store.create_new(&format!("contracts/{id}.md"), markdown.as_str().as_bytes())?;
     mutate_state(store, |state| {
         bump(state, "contracts");
         state.insert("status".into(), json!("executing"));
@@ -83,7 +83,7 @@ pub fn create_contract(store: &Store, args: Args<'_>) -> Result<ToolOutput, Tool
     Ok(ToolOutput::Object(json!({
         "projectPath": project_path(store),
         "contract": agent_safe_contract(&contract),
-        "contractMarkdown": markdown
+        "contractMarkdown": markdown.into_json()
     })))
 }
 
@@ -95,9 +95,9 @@ pub fn next_step(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError>
         return Ok(ToolOutput::Object(json!({
             "projectPath": project_path(store),
             "state": agent_safe_state(&state),
-            "recommendation": "Create a small execution contract before implementation.",
-            "reason": "There is no active contract: the harness needs a bounded goal with completion conditions and output paths before work starts.",
-            "suggestedPrompt": "Call harness_create_contract with the smallest useful goal, then work from that contract."
+            "recommendation": AgentText::literal_json("Create a small execution contract before implementation."),
+            "reason": AgentText::literal_json("There is no active contract: the harness needs a bounded goal with completion conditions and output paths before work starts."),
+            "suggestedPrompt": AgentText::literal_json("Call harness_create_contract with the smallest useful goal, then work from that contract.")
         })));
     };
     let last_kind = traces.last().and_then(|t| t.get("kind")).map(js_string);
@@ -105,9 +105,9 @@ pub fn next_step(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError>
     let mut out = serde_json::Map::new();
     out.insert("projectPath".into(), json!(project_path(store)));
     out.insert("contractId".into(), contract["id"].clone());
-    let mut advise = |recommendation: &str, reason: &str| {
-        out.insert("recommendation".into(), json!(recommendation));
-        out.insert("reason".into(), json!(reason));
+    let mut advise = |recommendation: &'static str, reason: &'static str| {
+        out.insert("recommendation".into(), AgentText::literal_json(recommendation));
+        out.insert("reason".into(), AgentText::literal_json(reason));
     };
     let missing: Vec<Value> = checks
         .iter()
@@ -131,12 +131,16 @@ pub fn next_step(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError>
         );
         out.insert(
             "nextActions".into(),
-            json!([
-                "State the smallest failing signal in one sentence.",
-                "Look only at the files and evidence the trace names.",
-                "Make the smallest change that addresses that signal.",
-                "Record the attempt and its verification result as a new trace."
-            ]),
+            Value::Array(
+                [
+                    "State the smallest failing signal in one sentence.",
+                    "Look only at the files and evidence the trace names.",
+                    "Make the smallest change that addresses that signal.",
+                    "Record the attempt and its verification result as a new trace.",
+                ]
+                .map(AgentText::literal_json)
+                .to_vec(),
+            ),
         );
     } else if !missing.is_empty() {
         advise(
@@ -211,7 +215,7 @@ pub fn eval_gate(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError>
         &format!("gates/{id}.json"),
         to_pretty_file(&gate).as_bytes(),
     )?;
-    store.create_new(&format!("gates/{id}.md"), markdown.as_bytes())?;
+    store.create_new(&format!("gates/{id}.md"), markdown.as_str().as_bytes())?;
     mutate_state(store, |state| {
         bump(state, "gates");
         state.insert(
@@ -233,6 +237,6 @@ pub fn eval_gate(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError>
         "projectPath": project_path(store),
         "contract": agent_safe_contract(&contract),
         "gate": agent_safe_gate(&gate),
-        "gateMarkdown": markdown
+        "gateMarkdown": markdown.into_json()
     })))
 }

@@ -18,7 +18,7 @@ fn persist(store: &Store, kind: Kind, record: &Value) -> Result<(), ToolError> {
     store.create_new(&format!("{base}.json"), to_pretty_file(record).as_bytes())?;
     store.create_new(
         &format!("{base}.md"),
-        evals::render(kind, record).as_bytes(),
+        evals::render(kind, record).as_str().as_bytes(),
     )?;
     Ok(())
 }

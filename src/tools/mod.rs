@@ -13,16 +13,18 @@ mod workspace;
 
 use crate::harness::{ensure_harness, Args, ToolError};
 use crate::json::to_pretty;
+use crate::sanitize::{echo, AgentJson, AgentText};
 use crate::schema;
 use crate::store::Store;
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
-/// What a handler returns: an object (sent pretty-printed and as `structuredContent`) or a
-/// Markdown text (sent as text and as `{"text": …}`).
+/// What a handler returns: an object (passed through the [`AgentJson`] sink, then sent
+/// pretty-printed and as `structuredContent`) or a Markdown text (sent as text and as
+/// `{"text": …}`).
 pub enum ToolOutput {
     Object(Value),
-    Text(String),
+    Text(AgentText),
 }
 
 type Handler = fn(&Store, Args<'_>) -> Result<ToolOutput, ToolError>;
@@ -113,7 +115,8 @@ pub fn call(
     let tool = name.and_then(find).ok_or_else(|| {
         InvalidCall(format!(
             "Unknown tool: {}",
-            name.filter(|n| !n.is_empty()).unwrap_or("missing name")
+            name.filter(|n| !n.is_empty())
+                .map_or_else(|| "missing name".to_string(), |name| echo(name, "tool.name"))
         ))
     })?;
     let tool_name = tool.definition["name"].as_str().unwrap_or_default();
@@ -139,14 +142,20 @@ pub fn call(
         (tool.handler)(store, Args(args))
     });
     Ok(match outcome {
-        Ok(ToolOutput::Object(value)) => json!({
-            "content": [{"type": "text", "text": to_pretty(&value)}],
-            "structuredContent": value
-        }),
-        Ok(ToolOutput::Text(text)) => json!({
-            "content": [{"type": "text", "text": text}],
-            "structuredContent": {"text": text}
-        }),
+        Ok(ToolOutput::Object(value)) => {
+            let shown = AgentJson::from_result(value).into_value();
+            json!({
+                "content": [{"type": "text", "text": to_pretty(&shown)}],
+                "structuredContent": shown
+            })
+        }
+        Ok(ToolOutput::Text(text)) => {
+            let text = text.into_string();
+            json!({
+                "content": [{"type": "text", "text": text}],
+                "structuredContent": {"text": text}
+            })
+        }
         Err(error) => json!({"isError": true, "content": [{"type": "text", "text": error.0}]}),
     })
 }
