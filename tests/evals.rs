@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{is_block, Server, TempProject};
+use common::{inside_block, is_block, Server, TempProject};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
@@ -49,7 +49,13 @@ fn profile_is_stored_with_companion_counter_and_event() {
         &profile["enabledStages"][0],
         "harnessProfile.enabledStages[0]"
     ));
-    assert_eq!(profile["source"], json!({"type": "doc", "path": null}));
+    // A source type is free text from the client: shown only inside a block.
+    assert!(is_block(
+        &profile["source"]["type"],
+        "result.profile.source.type"
+    ));
+    assert_eq!(inside_block(&profile["source"]["type"]), "doc");
+    assert_eq!(profile["source"]["path"], Value::Null);
     let stored = project.read_json(&format!("harness-profiles/{id}.json"));
     assert_eq!(
         keys(&stored),
@@ -537,7 +543,7 @@ fn list_resources_and_missing_records() {
         ),
         (
             "harness://eval-case/..%2F..%2Fetc",
-            "Harness eval case not found: ../../etc",
+            "Harness eval case not found: <untrusted-data source=\"uri.id\">\n../../etc\n</untrusted-data>",
         ),
     ] {
         let reply = server.request("resources/read", json!({"uri": uri}));

@@ -61,7 +61,7 @@ fn ping_answers_an_empty_object_and_unknown_methods_are_32601() {
     assert_eq!(error_code(&reply), -32601);
     assert_eq!(
         reply["error"]["message"],
-        "Unknown method: logging/setLevel"
+        "Unknown method: <untrusted-data source=\"method\">\nlogging/setLevel\n</untrusted-data>"
     );
 }
 

@@ -6,12 +6,12 @@
 use super::records::{bullet_list, read_all_records, strings, wrap, wrap_list, wrap_or_null};
 use super::records::{sort_newest_first, UNTRUSTED_NOTICE};
 use super::{truthy, Args, ToolError};
+use crate::agent_text;
 use crate::clock::{now_iso, today};
 use crate::json::{number_value, rounded_number};
-use crate::agent_text;
-use crate::sanitize::{AgentText,
+use crate::sanitize::{
     js_string, random_hex, reference_id_list, safe_file_id, sanitize_list, sanitize_nullable,
-    sanitize_text, slugify, untrusted_list, MAX_TEXT_LENGTH,
+    sanitize_text, slugify, untrusted_list, AgentText, MAX_TEXT_LENGTH,
 };
 use crate::store::Store;
 use serde_json::{json, Value};
@@ -480,7 +480,11 @@ fn document(
         AgentText::literal(UNTRUSTED_NOTICE)
     );
     for (title, body) in sections {
-        out.push(&agent_text!("\n## {}\n\n{}\n", AgentText::literal(title), body));
+        out.push(&agent_text!(
+            "\n## {}\n\n{}\n",
+            AgentText::literal(title),
+            body
+        ));
     }
     out
 }
@@ -556,7 +560,12 @@ pub fn render_eval_case(case: &Value) -> AgentText {
 
 pub fn render_eval_run(run: &Value) -> AgentText {
     let f = |key: &str| run.get(key);
-    let metric = |key: &str| or_unknown(run.get("metrics").and_then(|m| m.get(key)), &format!("evalRun.metrics.{key}"));
+    let metric = |key: &str| {
+        or_unknown(
+            run.get("metrics").and_then(|m| m.get(key)),
+            &format!("evalRun.metrics.{key}"),
+        )
+    };
     let metrics = [
         ("Prompt tokens", "promptTokens"),
         ("Completion tokens", "completionTokens"),
@@ -572,8 +581,14 @@ pub fn render_eval_run(run: &Value) -> AgentText {
         "Harness Eval Run",
         vec![
             agent_text!("Eval Run ID: `{}`", template(f("id"), "evalRun.id")),
-            agent_text!("Eval Case ID: `{}`", template(f("evalCaseId"), "evalRun.evalCaseId")),
-            agent_text!("Harness Profile ID: `{}`", or_none(f("harnessProfileId"), "evalRun.harnessProfileId")),
+            agent_text!(
+                "Eval Case ID: `{}`",
+                template(f("evalCaseId"), "evalRun.evalCaseId")
+            ),
+            agent_text!(
+                "Harness Profile ID: `{}`",
+                or_none(f("harnessProfileId"), "evalRun.harnessProfileId")
+            ),
             agent_text!("Verdict: `{}`", template(f("verdict"), "evalRun.verdict")),
             agent_text!("Score: `{}`", or_unknown(f("score"), "evalRun.score")),
             agent_text!("Timestamp: {}", template(f("ts"), "evalRun.ts")),
@@ -613,9 +628,18 @@ pub fn render_proposal(proposal: &Value) -> AgentText {
         "Harness Proposal",
         vec![
             agent_text!("Proposal ID: `{}`", template(f("id"), "harnessProposal.id")),
-            agent_text!("Status: `{}`", template(f("status"), "harnessProposal.status")),
-            agent_text!("Risk: `{}`", template(f("riskLevel"), "harnessProposal.riskLevel")),
-            agent_text!("Target Profile ID: `{}`", or_none(f("targetProfileId"), "harnessProposal.targetProfileId")),
+            agent_text!(
+                "Status: `{}`",
+                template(f("status"), "harnessProposal.status")
+            ),
+            agent_text!(
+                "Risk: `{}`",
+                template(f("riskLevel"), "harnessProposal.riskLevel")
+            ),
+            agent_text!(
+                "Target Profile ID: `{}`",
+                or_none(f("targetProfileId"), "harnessProposal.targetProfileId")
+            ),
             agent_text!("Timestamp: {}", template(f("ts"), "harnessProposal.ts")),
         ],
         vec![
@@ -654,16 +678,28 @@ pub fn render_decision(decision: &Value) -> AgentText {
     let f = |key: &str| decision.get(key);
     let evidence = agent_text!(
         "- Optimization runs: {}\n- Holdout runs: {}\n- Regression runs: {}",
-        id_list(f("optimizationRunIds"), "promotionDecision.optimizationRunIds"),
+        id_list(
+            f("optimizationRunIds"),
+            "promotionDecision.optimizationRunIds"
+        ),
         id_list(f("holdoutRunIds"), "promotionDecision.holdoutRunIds"),
         id_list(f("regressionRunIds"), "promotionDecision.regressionRunIds")
     );
     document(
         "Harness Promotion Decision",
         vec![
-            agent_text!("Decision ID: `{}`", template(f("id"), "promotionDecision.id")),
-            agent_text!("Proposal ID: `{}`", template(f("proposalId"), "promotionDecision.proposalId")),
-            agent_text!("Decision: `{}`", template(f("decision"), "promotionDecision.decision")),
+            agent_text!(
+                "Decision ID: `{}`",
+                template(f("id"), "promotionDecision.id")
+            ),
+            agent_text!(
+                "Proposal ID: `{}`",
+                template(f("proposalId"), "promotionDecision.proposalId")
+            ),
+            agent_text!(
+                "Decision: `{}`",
+                template(f("decision"), "promotionDecision.decision")
+            ),
             agent_text!("Timestamp: {}", template(f("ts"), "promotionDecision.ts")),
         ],
         vec![

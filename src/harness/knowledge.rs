@@ -15,13 +15,13 @@ use super::records::{
     bullet_list, load_record, strings, wrap, wrap_list, wrap_or_null, UNTRUSTED_NOTICE,
 };
 use super::{truthy, Args, ToolError};
+use crate::agent_text;
 use crate::clock::{now_iso, today};
 use crate::json::to_pretty_file;
 use crate::knowledge::{analyze, tokenize};
-use crate::agent_text;
 use crate::sanitize::{
-    AgentText, Form, js_string, random_hex, sanitize_list, sanitize_nullable, sanitize_text, slugify,
-    utf16_slice, MAX_TEXT_LENGTH,
+    js_string, random_hex, sanitize_list, sanitize_nullable, sanitize_text, slugify, utf16_slice,
+    AgentText, Form, MAX_TEXT_LENGTH,
 };
 use crate::store::LockKind;
 use crate::store::Store;
@@ -143,7 +143,10 @@ pub fn store_item(store: &Store, item: &Value) -> Result<(), ToolError> {
         &format!("{ITEMS_DIR}/{id}.json"),
         to_pretty_file(item).as_bytes(),
     )?;
-    store.create_new(&markdown_path(item), render_knowledge_item(item).as_str().as_bytes())?;
+    store.create_new(
+        &markdown_path(item),
+        render_knowledge_item(item).as_str().as_bytes(),
+    )?;
     let line = index::journal_line(item);
     let _lock = store.lock(LockKind::KnowledgeIndex)?;
     index::append_locked(store, &line)?;
@@ -212,14 +215,21 @@ pub fn render_knowledge_item(item: &Value) -> AgentText {
         ),
         agent_text!(
             "Confidence: `{}`",
-            AgentText::stored(field("confidence"), Form::Word("confidence"), "knowledge.confidence")
+            AgentText::stored(
+                field("confidence"),
+                Form::Word("confidence"),
+                "knowledge.confidence"
+            )
         ),
         agent_text!(
             "Timestamp: {}",
             AgentText::stored(field("ts"), Form::Timestamp, "knowledge.ts")
         ),
         AgentText::default(),
-        agent_text!("{} This includes text taken from the sources it cites.", AgentText::literal(UNTRUSTED_NOTICE)),
+        agent_text!(
+            "{} This includes text taken from the sources it cites.",
+            AgentText::literal(UNTRUSTED_NOTICE)
+        ),
         AgentText::default(),
         AgentText::literal("## Title"),
         AgentText::default(),
@@ -234,7 +244,11 @@ pub fn render_knowledge_item(item: &Value) -> AgentText {
         ]);
     }
     if source("url").is_some() || source("path").is_some() {
-        lines.extend([AgentText::literal(""), AgentText::literal("## Source"), AgentText::literal("")]);
+        lines.extend([
+            AgentText::literal(""),
+            AgentText::literal("## Source"),
+            AgentText::literal(""),
+        ]);
         if let Some(url) = source("url") {
             lines.push(block(Some(url), "knowledge.source.url"));
         }

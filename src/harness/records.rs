@@ -2,11 +2,9 @@
 //! their agent-safe projections, their Markdown companions, and the output-path check.
 
 use super::ToolError;
-use crate::json::parse_lenient;
 use crate::agent_text;
-use crate::sanitize::{
-    js_string, safe_file_id, untrusted_block, untrusted_list, AgentText, Form,
-};
+use crate::json::parse_lenient;
+use crate::sanitize::{js_string, safe_file_id, untrusted_block, untrusted_list, AgentText, Form};
 use crate::store::Store;
 use serde_json::{json, Map, Value};
 use std::path::{Component, Path, PathBuf};

@@ -7,12 +7,12 @@ use super::evals::{block, block_or_none, bullets, id_list, or_none, or_unknown, 
 use super::evals::{read_all, Kind};
 use super::governance::{self, AuditRequest};
 use super::knowledge::{list_recent_knowledge, read_index};
-use super::records::{load_contract, read_all_records, read_recent_gates, read_recent_traces};
 use super::records::{bullets as bullets_of, sort_newest_first, UNTRUSTED_NOTICE};
+use super::records::{load_contract, read_all_records, read_recent_gates, read_recent_traces};
 use super::state::load_state;
 use super::{truthy, ToolError};
-use crate::clock::now_iso;
 use crate::agent_text;
+use crate::clock::now_iso;
 use crate::sanitize::{js_string, sanitize_text, AgentText};
 use crate::store::Store;
 use serde_json::{Map, Value};
@@ -212,19 +212,19 @@ fn contract_summary(contract: &Value) -> AgentText {
     let f = |key: &str| contract.get(key);
     AgentText::join(
         [
-        agent_text!("Contract ID: `{}`", template(f("id"), "contract.id")),
-        AgentText::default(),
-        AgentText::literal("Title:"),
-        block(f("title"), "contract.title"),
-        AgentText::default(),
-        AgentText::literal("Goal:"),
-        block(f("goal"), "contract.goal"),
-        AgentText::default(),
-        AgentText::literal("Completion conditions:"),
-        bullets(f("completionConditions"), "contract.completionConditions"),
-        AgentText::default(),
-        AgentText::literal("Verification commands:"),
-        bullets(f("verificationCommands"), "contract.verificationCommands"),
+            agent_text!("Contract ID: `{}`", template(f("id"), "contract.id")),
+            AgentText::default(),
+            AgentText::literal("Title:"),
+            block(f("title"), "contract.title"),
+            AgentText::default(),
+            AgentText::literal("Goal:"),
+            block(f("goal"), "contract.goal"),
+            AgentText::default(),
+            AgentText::literal("Completion conditions:"),
+            bullets(f("completionConditions"), "contract.completionConditions"),
+            AgentText::default(),
+            AgentText::literal("Verification commands:"),
+            bullets(f("verificationCommands"), "contract.verificationCommands"),
         ],
         "\n",
     )
@@ -234,20 +234,20 @@ fn profile_summary(profile: &Value) -> AgentText {
     let f = |key: &str| profile.get(key);
     AgentText::join(
         [
-        agent_text!("Profile ID: `{}`", template(f("id"), "harnessProfile.id")),
-        agent_text!("Mode: `{}`", template(f("mode"), "harnessProfile.mode")),
-        AgentText::default(),
-        AgentText::literal("Name:"),
-        block(f("name"), "harnessProfile.name"),
-        AgentText::default(),
-        AgentText::literal("Enabled stages:"),
-        bullets(f("enabledStages"), "harnessProfile.enabledStages"),
-        AgentText::default(),
-        AgentText::literal("Disabled stages:"),
-        bullets(f("disabledStages"), "harnessProfile.disabledStages"),
-        AgentText::default(),
-        AgentText::literal("Verifier policy:"),
-        block_or_none(f("verifierPolicy"), "harnessProfile.verifierPolicy"),
+            agent_text!("Profile ID: `{}`", template(f("id"), "harnessProfile.id")),
+            agent_text!("Mode: `{}`", template(f("mode"), "harnessProfile.mode")),
+            AgentText::default(),
+            AgentText::literal("Name:"),
+            block(f("name"), "harnessProfile.name"),
+            AgentText::default(),
+            AgentText::literal("Enabled stages:"),
+            bullets(f("enabledStages"), "harnessProfile.enabledStages"),
+            AgentText::default(),
+            AgentText::literal("Disabled stages:"),
+            bullets(f("disabledStages"), "harnessProfile.disabledStages"),
+            AgentText::default(),
+            AgentText::literal("Verifier policy:"),
+            block_or_none(f("verifierPolicy"), "harnessProfile.verifierPolicy"),
         ],
         "\n",
     )
@@ -257,14 +257,14 @@ fn case_summary(case: &Value) -> AgentText {
     let f = |key: &str| case.get(key);
     AgentText::join(
         [
-        agent_text!("Eval case ID: `{}`", template(f("id"), "evalCase.id")),
-        agent_text!("Split: `{}`", template(f("split"), "evalCase.split")),
-        AgentText::default(),
-        AgentText::literal("Title:"),
-        block(f("title"), "evalCase.title"),
-        AgentText::default(),
-        AgentText::literal("Acceptance criteria:"),
-        bullets(f("acceptanceCriteria"), "evalCase.acceptanceCriteria"),
+            agent_text!("Eval case ID: `{}`", template(f("id"), "evalCase.id")),
+            agent_text!("Split: `{}`", template(f("split"), "evalCase.split")),
+            AgentText::default(),
+            AgentText::literal("Title:"),
+            block(f("title"), "evalCase.title"),
+            AgentText::default(),
+            AgentText::literal("Acceptance criteria:"),
+            bullets(f("acceptanceCriteria"), "evalCase.acceptanceCriteria"),
         ],
         "\n",
     )
@@ -281,19 +281,25 @@ fn run_summary(run: &Value) -> AgentText {
     let f = |key: &str| run.get(key);
     AgentText::join(
         [
-        agent_text!("Eval run ID: `{}`", template(f("id"), "evalRun.id")),
-        agent_text!("Eval case ID: `{}`", template(f("evalCaseId"), "evalRun.evalCaseId")),
-        agent_text!("Harness profile ID: `{}`", or_none(f("harnessProfileId"), "evalRun.harnessProfileId")),
-        agent_text!("Verdict: `{}`", template(f("verdict"), "evalRun.verdict")),
-        agent_text!("Score: `{}`", or_unknown(f("score"), "evalRun.score")),
-        agent_text!("Total tokens: `{}`", metric(run, "totalTokens")),
-        agent_text!("Cost USD: `{}`", metric(run, "costUsd")),
-        AgentText::default(),
-        AgentText::literal("Notes:"),
-        block_or_none(f("notes"), "evalRun.notes"),
-        AgentText::default(),
-        AgentText::literal("Regressions:"),
-        bullets(f("regressions"), "evalRun.regressions"),
+            agent_text!("Eval run ID: `{}`", template(f("id"), "evalRun.id")),
+            agent_text!(
+                "Eval case ID: `{}`",
+                template(f("evalCaseId"), "evalRun.evalCaseId")
+            ),
+            agent_text!(
+                "Harness profile ID: `{}`",
+                or_none(f("harnessProfileId"), "evalRun.harnessProfileId")
+            ),
+            agent_text!("Verdict: `{}`", template(f("verdict"), "evalRun.verdict")),
+            agent_text!("Score: `{}`", or_unknown(f("score"), "evalRun.score")),
+            agent_text!("Total tokens: `{}`", metric(run, "totalTokens")),
+            agent_text!("Cost USD: `{}`", metric(run, "costUsd")),
+            AgentText::default(),
+            AgentText::literal("Notes:"),
+            block_or_none(f("notes"), "evalRun.notes"),
+            AgentText::default(),
+            AgentText::literal("Regressions:"),
+            bullets(f("regressions"), "evalRun.regressions"),
         ],
         "\n",
     )
@@ -303,28 +309,49 @@ fn proposal_summary(proposal: &Value) -> AgentText {
     let f = |key: &str| proposal.get(key);
     AgentText::join(
         [
-        agent_text!("Proposal ID: `{}`", template(f("id"), "harnessProposal.id")),
-        agent_text!("Status: `{}`", template(f("status"), "harnessProposal.status")),
-        agent_text!("Risk: `{}`", template(f("riskLevel"), "harnessProposal.riskLevel")),
-        agent_text!("Target profile ID: `{}`", or_none(f("targetProfileId"), "harnessProposal.targetProfileId")),
-        AgentText::default(),
-        AgentText::literal("Title:"),
-        block(f("title"), "harnessProposal.title"),
-        AgentText::default(),
-        AgentText::literal("Hypothesis:"),
-        block_or_none(f("hypothesis"), "harnessProposal.hypothesis"),
-        AgentText::default(),
-        AgentText::literal("Proposed change:"),
-        block(f("proposedChange"), "harnessProposal.proposedChange"),
-        AgentText::default(),
-        AgentText::literal("Eval run evidence:"),
-        agent_text!("- Baseline: {}", id_list(f("baselineRunIds"), "harnessProposal.baselineRunIds")),
-        agent_text!("- Candidate: {}", id_list(f("candidateRunIds"), "harnessProposal.candidateRunIds")),
-        agent_text!("- Holdout: {}", id_list(f("holdoutRunIds"), "harnessProposal.holdoutRunIds")),
-        agent_text!("- Regression: {}", id_list(f("regressionRunIds"), "harnessProposal.regressionRunIds")),
-        AgentText::default(),
-        AgentText::literal("Expected gain:"),
-        block_or_none(f("expectedGain"), "harnessProposal.expectedGain"),
+            agent_text!("Proposal ID: `{}`", template(f("id"), "harnessProposal.id")),
+            agent_text!(
+                "Status: `{}`",
+                template(f("status"), "harnessProposal.status")
+            ),
+            agent_text!(
+                "Risk: `{}`",
+                template(f("riskLevel"), "harnessProposal.riskLevel")
+            ),
+            agent_text!(
+                "Target profile ID: `{}`",
+                or_none(f("targetProfileId"), "harnessProposal.targetProfileId")
+            ),
+            AgentText::default(),
+            AgentText::literal("Title:"),
+            block(f("title"), "harnessProposal.title"),
+            AgentText::default(),
+            AgentText::literal("Hypothesis:"),
+            block_or_none(f("hypothesis"), "harnessProposal.hypothesis"),
+            AgentText::default(),
+            AgentText::literal("Proposed change:"),
+            block(f("proposedChange"), "harnessProposal.proposedChange"),
+            AgentText::default(),
+            AgentText::literal("Eval run evidence:"),
+            agent_text!(
+                "- Baseline: {}",
+                id_list(f("baselineRunIds"), "harnessProposal.baselineRunIds")
+            ),
+            agent_text!(
+                "- Candidate: {}",
+                id_list(f("candidateRunIds"), "harnessProposal.candidateRunIds")
+            ),
+            agent_text!(
+                "- Holdout: {}",
+                id_list(f("holdoutRunIds"), "harnessProposal.holdoutRunIds")
+            ),
+            agent_text!(
+                "- Regression: {}",
+                id_list(f("regressionRunIds"), "harnessProposal.regressionRunIds")
+            ),
+            AgentText::default(),
+            AgentText::literal("Expected gain:"),
+            block_or_none(f("expectedGain"), "harnessProposal.expectedGain"),
         ],
         "\n",
     )
@@ -334,23 +361,44 @@ fn decision_summary(decision: &Value) -> AgentText {
     let f = |key: &str| decision.get(key);
     AgentText::join(
         [
-        agent_text!("Decision ID: `{}`", template(f("id"), "promotionDecision.id")),
-        agent_text!("Proposal ID: `{}`", template(f("proposalId"), "promotionDecision.proposalId")),
-        agent_text!("Decision: `{}`", template(f("decision"), "promotionDecision.decision")),
-        AgentText::default(),
-        AgentText::literal("Rationale:"),
-        block(f("rationale"), "promotionDecision.rationale"),
-        AgentText::default(),
-        AgentText::literal("Eval run evidence:"),
-        agent_text!("- Optimization: {}", id_list(f("optimizationRunIds"), "promotionDecision.optimizationRunIds")),
-        agent_text!("- Holdout: {}", id_list(f("holdoutRunIds"), "promotionDecision.holdoutRunIds")),
-        agent_text!("- Regression: {}", id_list(f("regressionRunIds"), "promotionDecision.regressionRunIds")),
-        AgentText::default(),
-        AgentText::literal("Accepted risks:"),
-        bullets(f("acceptedRisks"), "promotionDecision.acceptedRisks"),
-        AgentText::default(),
-        AgentText::literal("Follow up:"),
-        block_or_none(f("followUp"), "promotionDecision.followUp"),
+            agent_text!(
+                "Decision ID: `{}`",
+                template(f("id"), "promotionDecision.id")
+            ),
+            agent_text!(
+                "Proposal ID: `{}`",
+                template(f("proposalId"), "promotionDecision.proposalId")
+            ),
+            agent_text!(
+                "Decision: `{}`",
+                template(f("decision"), "promotionDecision.decision")
+            ),
+            AgentText::default(),
+            AgentText::literal("Rationale:"),
+            block(f("rationale"), "promotionDecision.rationale"),
+            AgentText::default(),
+            AgentText::literal("Eval run evidence:"),
+            agent_text!(
+                "- Optimization: {}",
+                id_list(
+                    f("optimizationRunIds"),
+                    "promotionDecision.optimizationRunIds"
+                )
+            ),
+            agent_text!(
+                "- Holdout: {}",
+                id_list(f("holdoutRunIds"), "promotionDecision.holdoutRunIds")
+            ),
+            agent_text!(
+                "- Regression: {}",
+                id_list(f("regressionRunIds"), "promotionDecision.regressionRunIds")
+            ),
+            AgentText::default(),
+            AgentText::literal("Accepted risks:"),
+            bullets(f("acceptedRisks"), "promotionDecision.acceptedRisks"),
+            AgentText::default(),
+            AgentText::literal("Follow up:"),
+            block_or_none(f("followUp"), "promotionDecision.followUp"),
         ],
         "\n",
     )
@@ -360,14 +408,14 @@ fn knowledge_summary(item: &Value) -> AgentText {
     let f = |key: &str| item.get(key);
     AgentText::join(
         [
-        agent_text!("Knowledge ID: `{}`", template(f("id"), "knowledge.id")),
-        agent_text!("Kind: `{}`", template(f("kind"), "knowledge.kind")),
-        AgentText::default(),
-        AgentText::literal("Title:"),
-        block(f("title"), "knowledge.title"),
-        AgentText::default(),
-        AgentText::literal("Summary:"),
-        block_or_none(f("summary"), "knowledge.summary"),
+            agent_text!("Knowledge ID: `{}`", template(f("id"), "knowledge.id")),
+            agent_text!("Kind: `{}`", template(f("kind"), "knowledge.kind")),
+            AgentText::default(),
+            AgentText::literal("Title:"),
+            block(f("title"), "knowledge.title"),
+            AgentText::default(),
+            AgentText::literal("Summary:"),
+            block_or_none(f("summary"), "knowledge.summary"),
         ],
         "\n",
     )
@@ -377,12 +425,12 @@ fn trace_summary(trace: &Value) -> AgentText {
     let f = |key: &str| trace.get(key);
     AgentText::join(
         [
-        agent_text!("Trace ID: `{}`", template(f("id"), "trace.id")),
-        agent_text!("Kind: `{}`", template(f("kind"), "trace.kind")),
-        agent_text!("Timestamp: {}", template(f("ts"), "trace.ts")),
-        AgentText::default(),
-        AgentText::literal("Summary:"),
-        block(f("summary"), "trace.summary"),
+            agent_text!("Trace ID: `{}`", template(f("id"), "trace.id")),
+            agent_text!("Kind: `{}`", template(f("kind"), "trace.kind")),
+            agent_text!("Timestamp: {}", template(f("ts"), "trace.ts")),
+            AgentText::default(),
+            AgentText::literal("Summary:"),
+            block(f("summary"), "trace.summary"),
         ],
         "\n",
     )
@@ -481,9 +529,9 @@ pub fn render_spec(inputs: &SpecInputs<'_>) -> AgentText {
     let latest_profile = newest(inputs.profiles, 1);
     let literal = |text: &&'static str| AgentText::literal(text);
     let tools = AgentText::join(
-        TOOL_PURPOSES.iter().map(|(name, purpose)| {
-            agent_text!("- `{}`: {}.", literal(name), literal(purpose))
-        }),
+        TOOL_PURPOSES
+            .iter()
+            .map(|(name, purpose)| agent_text!("- `{}`: {}.", literal(name), literal(purpose))),
         "\n",
     );
     let resources = AgentText::join(
@@ -696,7 +744,11 @@ fn observed_traces(traces: &[Value]) -> AgentText {
     numbered(traces, |i, t| {
         let source = format!("trace[{i}]");
         vec![
-            agent_text!("- Trace {}: `{}`", i + 1, field_or(t, "id", "unknown", &source)),
+            agent_text!(
+                "- Trace {}: `{}`",
+                i + 1,
+                field_or(t, "id", "unknown", &source)
+            ),
             agent_text!("  - Kind: `{}`", field_or(t, "kind", "unknown", &source)),
             agent_text!("  - Timestamp: {}", field_or(t, "ts", "unknown", &source)),
             AgentText::literal("  - Summary:"),
@@ -709,10 +761,23 @@ fn observed_runs(runs: &[Value]) -> AgentText {
     numbered(runs, |i, r| {
         let source = format!("evalRun[{i}]");
         vec![
-            agent_text!("- Eval run {}: `{}`", i + 1, template(r.get("id"), &format!("{source}.id"))),
-            agent_text!("  - Verdict: `{}`", field_or(r, "verdict", "unknown", &source)),
-            agent_text!("  - Score: `{}`", or_unknown(r.get("score"), &format!("{source}.score"))),
-            agent_text!("  - Eval case: `{}`", field_or(r, "evalCaseId", "none", &source)),
+            agent_text!(
+                "- Eval run {}: `{}`",
+                i + 1,
+                template(r.get("id"), &format!("{source}.id"))
+            ),
+            agent_text!(
+                "  - Verdict: `{}`",
+                field_or(r, "verdict", "unknown", &source)
+            ),
+            agent_text!(
+                "  - Score: `{}`",
+                or_unknown(r.get("score"), &format!("{source}.score"))
+            ),
+            agent_text!(
+                "  - Eval case: `{}`",
+                field_or(r, "evalCaseId", "none", &source)
+            ),
             agent_text!(
                 "  - Harness profile: `{}`",
                 field_or(r, "harnessProfileId", "none", &source)
@@ -720,7 +785,10 @@ fn observed_runs(runs: &[Value]) -> AgentText {
             agent_text!("  - Total tokens: `{}`", metric(r, "totalTokens")),
             agent_text!("  - Cost USD: `{}`", metric(r, "costUsd")),
             AgentText::literal("  - Notes:"),
-            indent(block_or_none(r.get("notes"), &format!("evalRun[{i}].notes"))),
+            indent(block_or_none(
+                r.get("notes"),
+                &format!("evalRun[{i}].notes"),
+            )),
         ]
     })
 }
@@ -731,11 +799,15 @@ fn observed_knowledge(items: &[Value]) -> AgentText {
     numbered(items, |i, k| {
         let source = format!("knowledge[{i}]");
         let shown = |key: &str, fallback: &'static str| match k.get(key).filter(|v| truthy(v)) {
-            Some(value) => AgentText::block_value(Some(value), &format!("{source}.{key}")),
+            Some(value) => AgentText::from_result(Some(value), &format!("{source}.{key}")),
             None => AgentText::literal(fallback),
         };
         vec![
-            agent_text!("- Knowledge {}: `{}`", i + 1, template(k.get("id"), &format!("{source}.id"))),
+            agent_text!(
+                "- Knowledge {}: `{}`",
+                i + 1,
+                template(k.get("id"), &format!("{source}.id"))
+            ),
             agent_text!("  - Kind: `{}`", field_or(k, "kind", "unknown", &source)),
             AgentText::literal("  - Title:"),
             indent(shown("title", "")),
@@ -749,7 +821,11 @@ fn observed_profiles(profiles: &[Value]) -> AgentText {
     numbered(profiles, |i, p| {
         let source = format!("harnessProfile[{i}]");
         vec![
-            agent_text!("- Profile {}: `{}`", i + 1, template(p.get("id"), &format!("{source}.id"))),
+            agent_text!(
+                "- Profile {}: `{}`",
+                i + 1,
+                template(p.get("id"), &format!("{source}.id"))
+            ),
             agent_text!("  - Mode: `{}`", field_or(p, "mode", "unknown", &source)),
             AgentText::literal("  - Name:"),
             indent(wrapped_text(p, "name", &format!("{source}.name"))),
@@ -761,13 +837,26 @@ fn observed_proposals(proposals: &[Value]) -> AgentText {
     numbered(proposals, |i, p| {
         let source = format!("harnessProposal[{i}]");
         vec![
-            agent_text!("- Proposal {}: `{}`", i + 1, template(p.get("id"), &format!("{source}.id"))),
-            agent_text!("  - Status: `{}`", field_or(p, "status", "unknown", &source)),
-            agent_text!("  - Risk: `{}`", field_or(p, "riskLevel", "unknown", &source)),
+            agent_text!(
+                "- Proposal {}: `{}`",
+                i + 1,
+                template(p.get("id"), &format!("{source}.id"))
+            ),
+            agent_text!(
+                "  - Status: `{}`",
+                field_or(p, "status", "unknown", &source)
+            ),
+            agent_text!(
+                "  - Risk: `{}`",
+                field_or(p, "riskLevel", "unknown", &source)
+            ),
             AgentText::literal("  - Title:"),
             indent(wrapped_text(p, "title", &format!("{source}.title"))),
             AgentText::literal("  - Hypothesis:"),
-            indent(block_or_none(p.get("hypothesis"), &format!("{source}.hypothesis"))),
+            indent(block_or_none(
+                p.get("hypothesis"),
+                &format!("{source}.hypothesis"),
+            )),
         ]
     })
 }
@@ -776,9 +865,19 @@ fn observed_decisions(decisions: &[Value]) -> AgentText {
     numbered(decisions, |i, d| {
         let source = format!("promotionDecision[{i}]");
         vec![
-            agent_text!("- Decision {}: `{}`", i + 1, template(d.get("id"), &format!("{source}.id"))),
-            agent_text!("  - Decision: `{}`", field_or(d, "decision", "unknown", &source)),
-            agent_text!("  - Proposal: `{}`", field_or(d, "proposalId", "none", &source)),
+            agent_text!(
+                "- Decision {}: `{}`",
+                i + 1,
+                template(d.get("id"), &format!("{source}.id"))
+            ),
+            agent_text!(
+                "  - Decision: `{}`",
+                field_or(d, "decision", "unknown", &source)
+            ),
+            agent_text!(
+                "  - Proposal: `{}`",
+                field_or(d, "proposalId", "none", &source)
+            ),
             AgentText::literal("  - Rationale:"),
             indent(wrapped_text(d, "rationale", &format!("{source}.rationale"))),
         ]
@@ -837,15 +936,21 @@ fn blind_spots(inputs: &ObservedInputs<'_>) -> Vec<AgentText> {
         AgentText::literal("No verification trace is recorded; run checks outside the MCP and record them with harness_record_verification."),);
     add(
         inputs.knowledge.is_empty(),
-        AgentText::literal("No operational memory is recorded; keep useful research and implementation lessons."),
+        AgentText::literal(
+            "No operational memory is recorded; keep useful research and implementation lessons.",
+        ),
     );
     add(
         inputs.cases.is_empty(),
-        AgentText::literal("No eval cases exist, so important tasks cannot yet become regression coverage."),
+        AgentText::literal(
+            "No eval cases exist, so important tasks cannot yet become regression coverage.",
+        ),
     );
     add(
         inputs.runs.is_empty(),
-        AgentText::literal("No eval runs exist, so harness changes cannot be compared on acceptance evidence."),
+        AgentText::literal(
+            "No eval runs exist, so harness changes cannot be compared on acceptance evidence.",
+        ),
     );
     add(
         !inputs.cases.iter().any(|c| split_is(c, "holdout")),
@@ -853,7 +958,9 @@ fn blind_spots(inputs: &ObservedInputs<'_>) -> Vec<AgentText> {
     );
     add(
         !inputs.cases.iter().any(|c| split_is(c, "regression")),
-        AgentText::literal("No regression eval case is recorded; recurring failures may stay invisible."),
+        AgentText::literal(
+            "No regression eval case is recorded; recurring failures may stay invisible.",
+        ),
     );
     if let Some(gate) = &last_gate {
         let unchecked = gate
@@ -921,9 +1028,17 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
         .iter()
         .filter(|(_, k)| !matches!(*k, "gates" | "knowledgeQueries"))
     {
-        lines.push(agent_text!("- {}: {}", AgentText::literal(label), counter(state, key)));
+        lines.push(agent_text!(
+            "- {}: {}",
+            AgentText::literal(label),
+            counter(state, key)
+        ));
     }
-    lines.extend([AgentText::default(), AgentText::literal("## Active Contract"), AgentText::default()]);
+    lines.extend([
+        AgentText::default(),
+        AgentText::literal("## Active Contract"),
+        AgentText::default(),
+    ]);
     match inputs.contract {
         Some(contract) => {
             let f = |key: &str| contract.get(key);
@@ -948,7 +1063,10 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
                 AgentText::default(),
             ]);
         }
-        None => lines.extend([AgentText::literal("No active contract is recorded."), AgentText::default()]),
+        None => lines.extend([
+            AgentText::literal("No active contract is recorded."),
+            AgentText::default(),
+        ]),
     }
     let audit = inputs.audit;
     let audit_count = |key: &str| match audit.get("counts").and_then(|c| c.get(key)) {
@@ -1088,7 +1206,12 @@ mod tests {
         let block = |text: &str| crate::sanitize::untrusted_block(Some(text), "kind");
         assert_eq!(
             shown,
-            format!("- {}: 2\n- {}: 1\n- {}: 1\n- unknown: 1", block("b"), block("a"), block("B"))
+            format!(
+                "- {}: 2\n- {}: 1\n- {}: 1\n- unknown: 1",
+                block("b"),
+                block("a"),
+                block("B")
+            )
         );
         let words = [json!("attempt"), json!("failure"), json!("attempt")];
         assert_eq!(

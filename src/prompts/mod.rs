@@ -202,8 +202,10 @@ pub fn get(
         .ok_or_else(|| {
             UnknownPrompt(format!(
                 "Unknown harness prompt: {}",
-                name.filter(|n| !n.is_empty())
-                    .map_or_else(|| "missing name".to_string(), |name| echo(name, "prompt.name"))
+                name.filter(|n| !n.is_empty()).map_or_else(
+                    || "missing name".to_string(),
+                    |name| echo(name, "prompt.name")
+                )
             ))
         })?;
     let mut paragraphs: Vec<AgentText> = prompt
@@ -258,7 +260,11 @@ mod tests {
         for prompt in PROMPTS {
             let result = get(Some(prompt.name), None).unwrap();
             let text = result["messages"][0]["content"]["text"].as_str().unwrap();
-            assert!(text.contains(EVIDENCE_RULE), "{} lacks the rule", prompt.name);
+            assert!(
+                text.contains(EVIDENCE_RULE),
+                "{} lacks the rule",
+                prompt.name
+            );
         }
     }
 

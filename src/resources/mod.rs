@@ -18,7 +18,7 @@ use crate::harness::records::{wrap, wrap_list, wrap_or_null};
 use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
 use crate::harness::{ensure_harness, reports, ToolError};
 use crate::json::to_pretty_file;
-use crate::sanitize::{echo, js_string, safe_file_id, AgentJson, AgentText};
+use crate::sanitize::{echo, js_string, safe_file_id, vouch_server_tree, AgentJson, AgentText};
 use crate::store::Store;
 use crate::tools::knowledge::recent_knowledge;
 use serde_json::{json, Map, Value};
@@ -429,8 +429,9 @@ fn numeric_param(params: &Map<String, Value>, key: &str, default: usize) -> usiz
 }
 
 /// The security posture: version, pinned project (redacted), limits and confinement.
+/// Built only from this program's constants and what the kernel reported at start-up.
 fn posture_document(posture: &Value) -> Value {
-    json!({
+    vouch_server_tree(json!({
         "server": {"name": "codex-harness-mcp", "version": env!("CARGO_PKG_VERSION")},
         "project": "<project>",
         "limits": {
@@ -446,7 +447,7 @@ fn posture_document(posture: &Value) -> Value {
             "maxResourcePageSize": MAX_PAGE_SIZE
         },
         "confinement": posture
-    })
+    }))
 }
 
 /// Reads a stored eval record as Markdown, or the original's not-found message.
@@ -470,9 +471,11 @@ fn eval_list(store: &Store, kind: Kind, key: &str, uri: &str) -> Result<Value, R
         .iter()
         .map(|r| evals::agent_safe(kind, r))
         .collect();
-    let project_path = store.project_path().to_string_lossy().into_owned();
     let mut out = Map::new();
-    out.insert("projectPath".into(), json!(project_path));
+    out.insert(
+        "projectPath".into(),
+        AgentText::launch_path(store.project_path()).into_json(),
+    );
     out.insert(key.into(), Value::Array(records));
     Ok(json_contents(uri, Value::Object(out)))
 }
@@ -495,7 +498,7 @@ pub fn read(
         }
     };
     let parsed = parse_uri(&uri)?;
-    let project_path = store.project_path().to_string_lossy().into_owned();
+    let project_path = AgentText::launch_path(store.project_path()).into_json();
     let unknown =
         || ResourceError::NotFound(format!("Unknown harness resource: {}", echo(&uri, "uri")));
     match (parsed.kind.as_str(), parsed.id.as_str()) {

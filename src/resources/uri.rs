@@ -40,7 +40,8 @@ pub fn percent_decode(text: &str) -> Result<String, ResourceError> {
 pub fn parse(uri: &str) -> Result<HarnessUri, ResourceError> {
     let Some((scheme, rest)) = uri.split_once(':') else {
         return Err(ResourceError::InvalidUri(format!(
-            "Invalid harness resource URI: {uri}"
+            "Invalid harness resource URI: {}",
+            crate::sanitize::echo(uri, "uri")
         )));
     };
     let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -49,12 +50,14 @@ pub fn parse(uri: &str) -> Result<HarnessUri, ResourceError> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     if !scheme_ok || uri.chars().any(|c| c.is_whitespace() && c != ' ') {
         return Err(ResourceError::InvalidUri(format!(
-            "Invalid harness resource URI: {uri}"
+            "Invalid harness resource URI: {}",
+            crate::sanitize::echo(uri, "uri")
         )));
     }
     if !scheme.eq_ignore_ascii_case("harness") {
         return Err(ResourceError::InvalidUri(format!(
-            "Unsupported resource URI scheme: {uri}"
+            "Unsupported resource URI scheme: {}",
+            crate::sanitize::echo(uri, "uri")
         )));
     }
     let rest = rest.split(['?', '#']).next().unwrap_or_default();
@@ -109,7 +112,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_uris_are_reported_like_the_original() {
+    fn bad_uris_are_reported_like_the_original_with_the_uri_wrapped() {
         assert_eq!(
             parse("nothing"),
             Err(ResourceError::InvalidUri(
@@ -119,7 +122,7 @@ mod tests {
         assert_eq!(
             parse("file:///etc/passwd"),
             Err(ResourceError::InvalidUri(
-                "Unsupported resource URI scheme: file:///etc/passwd".into()
+                "Unsupported resource URI scheme: <untrusted-data source=\"uri\">\nfile:///etc/passwd\n</untrusted-data>".into()
             ))
         );
         assert_eq!(

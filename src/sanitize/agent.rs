@@ -218,7 +218,11 @@ impl AgentText {
 
     /// Every line of this text prefixed with `prefix`.
     pub fn indented(&self, prefix: &'static str) -> Self {
-        let lines: Vec<String> = self.0.split('\n').map(|line| format!("{prefix}{line}")).collect();
+        let lines: Vec<String> = self
+            .0
+            .split('\n')
+            .map(|line| format!("{prefix}{line}"))
+            .collect();
         Self(lines.join("\n"))
     }
 
@@ -231,6 +235,15 @@ impl AgentText {
     #[doc(hidden)]
     pub fn assemble(text: String) -> Self {
         Self(text)
+    }
+}
+
+/// Reading agent text as a `str` is always fine; only making it is restricted.
+impl std::ops::Deref for AgentText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
     }
 }
 
@@ -337,10 +350,7 @@ mod tests {
 
     #[test]
     fn join_separates() {
-        let joined = AgentText::join(
-            ["a", "b"].map(AgentText::literal),
-            "\n",
-        );
+        let joined = AgentText::join(["a", "b"].map(AgentText::literal), "\n");
         assert_eq!(joined.as_str(), "a\nb");
         assert_eq!(AgentText::join([], ", ").as_str(), "");
     }

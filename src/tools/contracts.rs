@@ -106,7 +106,10 @@ pub fn next_step(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError>
     out.insert("projectPath".into(), json!(project_path(store)));
     out.insert("contractId".into(), contract["id"].clone());
     let mut advise = |recommendation: &'static str, reason: &'static str| {
-        out.insert("recommendation".into(), AgentText::literal_json(recommendation));
+        out.insert(
+            "recommendation".into(),
+            AgentText::literal_json(recommendation),
+        );
         out.insert("reason".into(), AgentText::literal_json(reason));
     };
     let missing: Vec<Value> = checks

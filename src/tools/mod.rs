@@ -115,8 +115,10 @@ pub fn call(
     let tool = name.and_then(find).ok_or_else(|| {
         InvalidCall(format!(
             "Unknown tool: {}",
-            name.filter(|n| !n.is_empty())
-                .map_or_else(|| "missing name".to_string(), |name| echo(name, "tool.name"))
+            name.filter(|n| !n.is_empty()).map_or_else(
+                || "missing name".to_string(),
+                |name| echo(name, "tool.name")
+            )
         ))
     })?;
     let tool_name = tool.definition["name"].as_str().unwrap_or_default();

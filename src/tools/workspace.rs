@@ -1,6 +1,7 @@
 //! Workspace tools: bootstrap, migrate, update_state, list, compact_context.
 
 use super::ToolOutput;
+use crate::agent_text;
 use crate::clock::{now_iso, today};
 use crate::harness::records::{
     agent_safe_trace, bullet_list, contract_summary, load_contract, read_all_records,
@@ -11,7 +12,6 @@ use crate::harness::state::{
     CURRENT_STATE_VERSION,
 };
 use crate::harness::{ensure_harness, truthy, Args, ToolError};
-use crate::agent_text;
 use crate::sanitize::{
     js_string, random_hex, sanitize_nullable, sanitize_text, untrusted_block, AgentText, Form,
     MAX_TEXT_LENGTH,
@@ -23,11 +23,11 @@ pub fn bootstrap(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError>
     let name = args.text("project_name");
     let workspace = ensure_harness(store, name.as_deref(), args.boolean("force") == Some(true))?;
     Ok(ToolOutput::Object(json!({
-        "projectPath": workspace.project_path,
-        "harnessRoot": workspace.harness_root,
-        "stateFile": workspace.state_file,
-        "guideFile": workspace.guide_file,
-        "policyFile": workspace.policy_file
+        "projectPath": launch_path(&workspace.project_path),
+        "harnessRoot": launch_path(&workspace.harness_root),
+        "stateFile": launch_path(&workspace.state_file),
+        "guideFile": launch_path(&workspace.guide_file),
+        "policyFile": launch_path(&workspace.policy_file)
     })))
 }
 
@@ -37,7 +37,7 @@ pub fn migrate(store: &Store, _args: Args<'_>) -> Result<ToolOutput, ToolError> 
         "projectPath": project_path(store),
         "fromVersion": migration.from_version,
         "toVersion": CURRENT_STATE_VERSION,
-        "applied": migration.applied,
+        "applied": migration.applied.into_iter().map(AgentText::literal_json).collect::<Vec<_>>(),
         "state": agent_safe_state(&migration.state)
     })))
 }
@@ -134,7 +134,8 @@ pub fn compact_context(store: &Store, args: Args<'_>) -> Result<ToolOutput, Tool
         ));
     }
     if let Some(contract) = &contract {
-        let block = |key: &str| AgentText::block_value(contract.get(key), &format!("contract.{key}"));
+        let block =
+            |key: &str| AgentText::block_value(contract.get(key), &format!("contract.{key}"));
         parts.push(agent_text!(
             "## Active Contract\n\nTitle:\n{}\n\nGoal:\n{}\n\nCompletion conditions:\n{}\n\nVerification commands:\n{}\n",
             block("title"),
@@ -182,8 +183,16 @@ pub fn compact_context(store: &Store, args: Args<'_>) -> Result<ToolOutput, Tool
             section.push(agent_text!(
                 "Trace {}: {} [{}]\nSummary:\n{}\nRaw:\n{}\n{}",
                 index + 1,
-                AgentText::stored(trace.get("ts"), Form::Timestamp, &format!("trace[{index}].ts")),
-                AgentText::stored(trace.get("kind"), Form::Word("kind"), &format!("trace[{index}].kind")),
+                AgentText::stored(
+                    trace.get("ts"),
+                    Form::Timestamp,
+                    &format!("trace[{index}].ts")
+                ),
+                AgentText::stored(
+                    trace.get("kind"),
+                    Form::Word("kind"),
+                    &format!("trace[{index}].kind")
+                ),
                 block("summary"),
                 block("raw"),
                 follow_up
@@ -194,7 +203,15 @@ pub fn compact_context(store: &Store, args: Args<'_>) -> Result<ToolOutput, Tool
     parts.push(AgentText::literal(
         "## Operating Rule\n\nTake the smallest next step the contract allows. After a failure, narrow the next attempt before widening scope, and evaluate the completion gate before claiming the work is done.",
     ));
-    Ok(ToolOutput::Text(agent_text!("{}\n", AgentText::join(parts, "\n"))))
+    Ok(ToolOutput::Text(agent_text!(
+        "{}\n",
+        AgentText::join(parts, "\n")
+    )))
+}
+
+/// A path under the project, built by this program from the launch directory.
+fn launch_path(path: &str) -> Value {
+    AgentText::launch_path(std::path::Path::new(path)).into_json()
 }
 
 /// The project path as results report it (given by the operator at launch).

@@ -202,3 +202,14 @@ pub fn is_block(text: &Value, label: &str) -> bool {
             && t.ends_with("\n</untrusted-data>")
     })
 }
+
+/// The text inside an `<untrusted-data>` block (the whole string when it is not one): what
+/// a stored free-text value looks like once the boundary has wrapped it.
+pub fn inside_block(value: &Value) -> String {
+    let text = value.as_str().unwrap_or_default();
+    text.strip_prefix("<untrusted-data source=\"")
+        .and_then(|rest| rest.split_once("\">\n"))
+        .and_then(|(_, body)| body.strip_suffix("\n</untrusted-data>"))
+        .unwrap_or(text)
+        .to_string()
+}
