@@ -1354,7 +1354,13 @@ pub fn x_13() -> Outcome {
             let n = shown[list].as_array().map_or(usize::MAX, Vec::len);
             ensure!(n <= 80, "{label}: {n} {list} shown");
         }
-        let status = shown["status"].as_str().unwrap_or_default();
+        // A hostile status reaches the agent bounded and, not being a status word, inside a
+        // block (the block's own frame does not count against the bound).
+        let shown_status = shown["status"].as_str().unwrap_or_default();
+        let status = shown_status
+            .strip_prefix("<untrusted-data source=\"result.state.status\">\n")
+            .and_then(|rest| rest.strip_suffix("\n</untrusted-data>"))
+            .unwrap_or(shown_status);
         ensure!(
             !status.contains('\u{202E}') && status.chars().count() < 120,
             "{label}: status shown raw: {status:?}"

@@ -292,7 +292,10 @@ fn all_resources(store: &Store) -> Result<Vec<Value>, ResourceError> {
         })
         .collect();
     for family in RECORD_FAMILIES {
-        for id in record_ids(store, family.kind)? {
+        // An id that is not a safe file id names no readable record; it is not listed (and
+        // so never shown outside a block).
+        let ids = record_ids(store, family.kind)?;
+        for id in ids.into_iter().filter(|id| safe_file_id(id).is_some()) {
             entries.push(json!({
                 "uri": format!("harness://{}/{}", family.kind, percent_encode(&id)),
                 "name": format!("{}{id}", family.name_prefix),

@@ -83,10 +83,10 @@ fn count_bound(schema: &Value, key: &str) -> Option<usize> {
 
 fn enum_message(path: &str, value: &Value, options: &Value) -> String {
     match value {
-        // The rejected value is echoed sanitised and bounded: it is untrusted input.
+        // The rejected value is echoed bounded and inside a block: it is untrusted input.
         Value::String(text) => format!(
             "{path}: value {} not in enum {}",
-            to_compact(&Value::String(sanitize_text(text, MAX_ECHOED_VALUE))),
+            crate::sanitize::echo(&sanitize_text(text, MAX_ECHOED_VALUE), "args.value"),
             to_compact(options)
         ),
         _ => format!("{path}: value not in enum {}", to_compact(options)),

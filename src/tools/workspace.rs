@@ -99,7 +99,7 @@ pub fn list(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
     let traces = read_recent_traces(store, args.count("max_traces", 5, i64::MAX))?;
     Ok(ToolOutput::Object(json!({
         "projectPath": project_path(store),
-        "harnessRoot": AgentText::launch_path(&store.harness_path()).into_json(),
+        "harnessRoot": AgentText::launch_path(store.harness_path()).into_json(),
         "state": agent_safe_state(&state),
         "contracts": contracts,
         "recentTraces": traces.iter().map(agent_safe_trace).collect::<Vec<_>>()
