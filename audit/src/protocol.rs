@@ -661,10 +661,14 @@ pub fn x_14() -> Outcome {
     let reply = s.tool(20, "harness_update_state", json!({"status": hostile}))?;
     let m = rpc_error(&reply, &[-32602])?;
     ensure!(!m.contains('\u{202E}'), "bidi echoed");
+    let echoed = m.matches('z').count();
     ensure!(
-        m.chars().count() < 400,
-        "echo not truncated ({} chars)",
-        m.chars().count()
+        echoed < 300,
+        "echo not truncated ({echoed} of 300 characters)"
+    );
+    ensure!(
+        m.contains("<untrusted-data source=\"args.value\">"),
+        "echo not in a block: {m}"
     );
     s.tool_ok(
         21,
