@@ -31,8 +31,7 @@ fn known_capabilities() -> impl Iterator<Item = CapabilitySet> {
 }
 
 fn bounding_set_is_empty() -> bool {
-    known_capabilities()
-        .all(|cap| rustix::thread::capability_is_in_bounding_set(cap) == Ok(false))
+    known_capabilities().all(|cap| rustix::thread::capability_is_in_bounding_set(cap) == Ok(false))
 }
 
 /// Drops the bounding set (first: it needs `CAP_SETPCAP`, which the next step removes), then

@@ -318,10 +318,7 @@ mod tests {
             ..enforced()
         };
         assert!(posture.fully_enforced());
-        assert_eq!(
-            posture.to_json()["capabilities"]["boundingSetEmpty"],
-            false
-        );
+        assert_eq!(posture.to_json()["capabilities"]["boundingSetEmpty"], false);
         assert!(posture
             .stderr_line("0.2.0", "p")
             .contains("capabilities dropped (bounding set kept: no CAP_SETPCAP)"));

@@ -28,8 +28,8 @@
 //! number, never equal a listed number, and get `ENOSYS`.
 
 use seccompiler::{
-    BackendError, BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-    SeccompRule, TargetArch,
+    BackendError, BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition,
+    SeccompFilter, SeccompRule, TargetArch,
 };
 use std::collections::BTreeMap;
 
@@ -800,7 +800,11 @@ mod tests {
         };
         let allow = u32::from(SeccompAction::Allow);
         let eperm = u32::from(SeccompAction::Errno(libc::EPERM as u32));
-        let first = vec![stmt(0x20, 0), stmt(BPF_RET_K, allow), stmt(BPF_RET_K, eperm)];
+        let first = vec![
+            stmt(0x20, 0),
+            stmt(BPF_RET_K, allow),
+            stmt(BPF_RET_K, eperm),
+        ];
         let then = vec![stmt(0x20, 0), stmt(BPF_RET_K, allow)];
         let program = chain(first, then).expect("chains");
         assert_eq!(program.len(), 5);
