@@ -298,7 +298,8 @@ fn launcher_may_empty_the_bounding_set() -> bool {
 /// A serving process over real pipes, initialised; killed when dropped.
 struct Serving {
     child: Child,
-    stdout: BufReader<std::process::ChildStdout>,
+    /// Held so the server's stdout stays open while it is inspected.
+    _stdout: BufReader<std::process::ChildStdout>,
     initialize: Value,
 }
 
@@ -324,7 +325,7 @@ impl Serving {
             .unwrap_or_else(|e| panic!("initialize reply is not JSON ({e}): {line:?}"));
         Serving {
             child,
-            stdout,
+            _stdout: stdout,
             initialize,
         }
     }
