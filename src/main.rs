@@ -63,10 +63,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// The start-up order of DESIGN.md: resolve and pin the project, open its harness directory
-/// (the last absolute path this process resolves), harden the process, confine it, and only
-/// then read the first byte of stdin.
+/// The start-up order of DESIGN.md: close every descriptor the launcher left open above 2,
+/// resolve and pin the project, open its harness directory (the last absolute path this
+/// process resolves), harden the process, confine it, and only then read the first byte of
+/// stdin.
 fn serve(options: &cli::ServeOptions) -> Result<(), String> {
+    let inherited = confine::descriptors::close_inherited();
     let project = options
         .project_dir()
         .map_err(|e| format!("cannot determine the project directory: {e}"))?;
@@ -101,6 +103,9 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     }
     if let Some(warning) = &filesystem_warning {
         eprintln!("{warning}");
+    }
+    if inherited > 0 {
+        eprintln!("codex-harness-mcp: closed {inherited} inherited descriptor(s) above stderr");
     }
     if reaped > 0 {
         eprintln!("codex-harness-mcp: removed {reaped} orphaned temp file(s)");

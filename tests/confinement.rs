@@ -1,13 +1,18 @@
 #![allow(clippy::disallowed_methods)] // Tests build and inspect fixtures with std::fs; the rule is for the server.
 //! Confinement, proven on the running kernel: the built binary's hidden
 //! `__confinement-selftest` confines itself exactly as serve does, attempts each forbidden act
-//! and reports. These tests fail (never skip) when a layer is not enforced: the hosts this
-//! project is built and tested on have Landlock, seccomp and openat2.
+//! and reports; the serving process is inspected from outside; and the seccomp filter serve
+//! installs is probed call by call from a thread of this test process that installed it.
+//! These tests fail (never skip) when a layer is not enforced: the hosts this project is built
+//! and tested on have Landlock, seccomp and openat2.
 
-use serde_json::Value;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_codex-harness-mcp");
 
@@ -95,9 +100,14 @@ fn posture_reports_every_layer_enforced() {
     assert_eq!(posture["noNewPrivs"]["state"], "enforced", "{posture}");
     assert_eq!(posture["seccomp"]["state"], "enforced", "{posture}");
     assert_eq!(
-        posture["seccomp"]["defaultAction"], "errno(EPERM)",
+        posture["seccomp"]["defaultAction"], "errno(ENOSYS)",
         "{posture}"
     );
+    assert_eq!(
+        posture["seccomp"]["deniedAction"], "errno(EPERM)",
+        "{posture}"
+    );
+    assert_eq!(posture["capabilities"]["state"], "enforced", "{posture}");
     assert_eq!(posture["openat2"], true, "{posture}");
     assert_eq!(posture["fullyEnforced"], true, "{posture}");
 }
@@ -110,7 +120,8 @@ fn selftest_passes_and_exits_zero() {
 
 #[test]
 fn reading_etc_passwd_is_denied_by_landlock() {
-    // EACCES (not EPERM) shows the denial is Landlock's: openat itself is on the allow-list.
+    // EACCES (not EPERM) shows the denial is Landlock's: the probe opens with openat2, which
+    // is on the allow-list.
     assert_denied("read_etc_passwd", &["EACCES"]);
 }
 
@@ -244,4 +255,358 @@ fn require_confinement_starts_on_a_fully_confinable_host() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
     assert_eq!(report["posture"]["fullyEnforced"], true);
+}
+
+#[test]
+fn plain_openat_is_refused_with_eperm() {
+    // Every open of the server is openat2 beneath the harness fd; plain openat is denied.
+    assert_denied("plain_openat", &["EPERM"]);
+}
+
+#[test]
+fn an_unlisted_harmless_syscall_gets_enosys_not_eperm() {
+    assert_denied("unlisted_syscall_getsid", &["ENOSYS"]);
+}
+
+#[test]
+fn proc_status_shows_every_capability_set_empty() {
+    let status = attempt("proc_status");
+    for set in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+        assert_eq!(status[set], "0000000000000000", "{set}: {status}");
+    }
+    if launcher_may_empty_the_bounding_set() {
+        assert_eq!(status["CapBnd"], "0000000000000000", "{status}");
+    }
+}
+
+/// The test runner's own `/proc/self/status` line for `field`, as a bit mask.
+fn own_capabilities(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .unwrap_or_else(|| panic!("no {field} in /proc/self/status"));
+    u64::from_str_radix(line.trim(), 16).expect("a hexadecimal mask")
+}
+
+/// Whether a child of this test starts with `CAP_SETPCAP` (bit 8) in its effective set: the
+/// only condition under which it can empty its bounding set. True when the tests run as root.
+fn launcher_may_empty_the_bounding_set() -> bool {
+    own_capabilities("CapEff:") & (1 << 8) != 0
+}
+
+/// A serving process over real pipes, initialised; killed when dropped.
+struct Serving {
+    child: Child,
+    /// Held so the server's stdout stays open while it is inspected.
+    _stdout: BufReader<std::process::ChildStdout>,
+    initialize: Value,
+}
+
+impl Serving {
+    fn start(mut command: Command) -> Serving {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let request = json!({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                       "clientInfo": {"name": "confinement-test", "version": "0"}}
+        });
+        let stdin = child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{request}").expect("write initialize");
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("read initialize reply");
+        let initialize = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("initialize reply is not JSON ({e}): {line:?}"));
+        Serving {
+            child,
+            _stdout: stdout,
+            initialize,
+        }
+    }
+
+    fn status_field(&self, field: &str) -> String {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("read /proc/<pid>/status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field))
+            .unwrap_or_else(|| panic!("no {field} in the server's status"))
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_serving_process_holds_no_capability() {
+    let project = temp_project("caps");
+    let mut command = Command::new(BIN);
+    command.arg("--project").arg(&project);
+    let server = Serving::start(command);
+    for field in ["CapInh:", "CapPrm:", "CapEff:", "CapAmb:"] {
+        assert_eq!(server.status_field(field), "0000000000000000", "{field}");
+    }
+    let bounding = server.status_field("CapBnd:");
+    if launcher_may_empty_the_bounding_set() {
+        assert_eq!(bounding, "0000000000000000", "CapBnd");
+    } else {
+        // Without CAP_SETPCAP the launcher's bounding set cannot be emptied; the server says so.
+        assert_ne!(bounding, "0000000000000000", "CapBnd");
+    }
+    let capabilities =
+        &server.initialize["result"]["_meta"]["codex-harness-mcp/posture"]["capabilities"];
+    assert_eq!(capabilities["state"], "enforced", "{capabilities}");
+    assert_eq!(
+        capabilities["boundingSetEmpty"],
+        launcher_may_empty_the_bounding_set(),
+        "{capabilities}"
+    );
+}
+
+/// A shell command that opens fd 3 read-write on `file` and fd 4 as a TCP connection to
+/// `port` on loopback (bash's /dev/tcp), then runs the server binary with `args` in its
+/// place, as a launcher that leaks descriptors would.
+fn with_inherited_descriptors(file: &Path, port: u16, args: &[&std::ffi::OsStr]) -> Command {
+    let mut command = Command::new("bash");
+    command
+        .arg("-c")
+        .arg(r#"exec 3<>"$1" 4<>"/dev/tcp/127.0.0.1/$2" && shift 2 && exec "$0" "$@""#)
+        .arg(BIN)
+        .arg(file)
+        .arg(port.to_string())
+        .args(args);
+    command
+}
+
+/// A file outside any project, for a launcher to leak.
+fn outside_file(tag: &str) -> (PathBuf, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let dir = temp_project(tag);
+    let file = dir.join("outside.txt");
+    std::fs::write(&file, "the launcher's file\n").expect("write the outside file");
+    let inode = std::fs::metadata(&file).expect("stat").ino();
+    (file, inode)
+}
+
+#[test]
+fn a_file_and_a_socket_left_open_by_the_launcher_are_closed_before_confinement() {
+    let (file, inode) = outside_file("fd-selftest");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen on loopback");
+    let port = listener.local_addr().expect("address").port();
+    let project = temp_project("fd-selftest-project");
+    let output = with_inherited_descriptors(
+        &file,
+        port,
+        &[
+            "__confinement-selftest".as_ref(),
+            "--project".as_ref(),
+            project.as_os_str(),
+        ],
+    )
+    .output()
+    .expect("run the self-test through bash");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "self-test did not print one JSON object ({e}); stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let descriptors = &report["descriptors"];
+    let inherited = descriptors["inherited"].as_array().expect("inherited list");
+    // The setup itself is checked, so the test cannot pass with nothing inherited.
+    assert!(
+        inherited
+            .iter()
+            .any(|d| d["fd"] == 3 && d["kind"] == "file" && d["ino"] == inode),
+        "fd 3 was not the outside file: {descriptors}"
+    );
+    assert!(
+        inherited
+            .iter()
+            .any(|d| d["fd"] == 4 && d["kind"] == "socket"),
+        "fd 4 was not a socket: {descriptors}"
+    );
+    assert_eq!(descriptors["survivors"], json!([]), "{descriptors}");
+    let after = descriptors["afterConfinement"].as_array().expect("list");
+    assert!(
+        after.iter().all(|d| d["ino"] != inode),
+        "the outside file is still open after confinement: {descriptors}"
+    );
+    assert_eq!(report["passed"], true, "{report}");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read back"),
+        "the launcher's file\n"
+    );
+}
+
+#[test]
+fn a_socket_left_open_by_the_launcher_is_closed_by_the_serving_process() {
+    let (file, _) = outside_file("fd-serve");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listen on loopback");
+    let port = listener.local_addr().expect("address").port();
+    let project = temp_project("fd-serve-project");
+    let server = Serving::start(with_inherited_descriptors(
+        &file,
+        port,
+        &["--project".as_ref(), project.as_os_str()],
+    ));
+    assert!(
+        server.initialize["result"].is_object(),
+        "{}",
+        server.initialize
+    );
+    let (mut peer, _) = listener.accept().expect("the launcher connected");
+    peer.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    // The server answered initialize, so start-up is over: if it still held fd 4 the read
+    // would block until the timeout; with the only copy closed it reads end-of-file.
+    let mut byte = [0u8; 1];
+    let read = peer.read(&mut byte);
+    assert!(
+        matches!(read, Ok(0)),
+        "the inherited socket is still open in the serving process: {read:?}"
+    );
+}
+
+/// Runs `probe` on a new thread of this test process after installing the exact seccomp
+/// filter serve installs (the filter binds only the thread that installs it).
+fn under_the_server_filter<T: Send + 'static>(probe: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(move || {
+        codex_harness_mcp::confine::seccomp::install().expect("install the seccomp filter");
+        probe()
+    })
+    .join()
+    .expect("probe thread")
+}
+
+/// The errno of a raw system call, or 0 when it succeeded.
+fn errno_of(result: libc::c_long) -> i32 {
+    if result == -1 {
+        std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+    } else {
+        0
+    }
+}
+
+const PAGE: usize = 4096;
+
+fn raw_mmap(extra_flags: libc::c_int) -> libc::c_long {
+    // SAFETY: an anonymous private mapping at an address the kernel chooses touches no memory
+    // of this process.
+    unsafe {
+        libc::syscall(
+            libc::SYS_mmap,
+            0usize,
+            PAGE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | extra_flags,
+            -1,
+            0,
+        )
+    }
+}
+
+#[test]
+fn mmap_with_map_locked_is_refused_and_a_plain_mapping_still_works() {
+    let (locked, plain) = under_the_server_filter(|| {
+        let locked = raw_mmap(libc::MAP_LOCKED);
+        let locked_errno = errno_of(locked);
+        let plain = raw_mmap(0);
+        let plain_errno = errno_of(plain);
+        // SAFETY: unmapping the pages just mapped (if any); nothing refers to them.
+        unsafe {
+            for address in [locked, plain] {
+                if address != -1 {
+                    libc::munmap(address as *mut libc::c_void, PAGE);
+                }
+            }
+        }
+        (locked_errno, plain_errno)
+    });
+    assert_eq!(locked, libc::EPERM, "MAP_LOCKED mmap: errno {locked}");
+    assert_eq!(plain, 0, "plain mmap: errno {plain}");
+}
+
+#[test]
+fn madvise_is_limited_to_the_advice_the_allocator_gives() {
+    let results = under_the_server_filter(|| {
+        let address = raw_mmap(0);
+        assert_ne!(address, -1, "plain mmap under the filter");
+        let advise = |advice: libc::c_int| {
+            // SAFETY: advice on a private anonymous page this closure mapped and owns.
+            errno_of(unsafe { libc::syscall(libc::SYS_madvise, address, PAGE, advice) })
+        };
+        let results = [
+            ("MADV_DONTNEED", advise(libc::MADV_DONTNEED)),
+            ("MADV_MERGEABLE", advise(libc::MADV_MERGEABLE)),
+            ("MADV_DONTFORK", advise(libc::MADV_DONTFORK)),
+            ("MADV_HWPOISON", advise(libc::MADV_HWPOISON)),
+            ("MADV_POPULATE_WRITE", advise(23)),
+        ];
+        // SAFETY: unmapping the page mapped above; nothing refers to it.
+        unsafe { libc::munmap(address as *mut libc::c_void, PAGE) };
+        results
+    });
+    assert_eq!(results[0], ("MADV_DONTNEED", 0));
+    for (advice, errno) in &results[1..] {
+        assert_eq!(*errno, libc::EPERM, "{advice}: errno {errno}");
+    }
+}
+
+#[test]
+fn unlisted_calls_get_enosys_and_dangerous_ones_eperm() {
+    let results = under_the_server_filter(|| {
+        // SAFETY: each call either fails in the filter or has no memory effect here: getppid and
+        // faccessat2 only read; execve, socket and clone3 are refused before the kernel looks at
+        // their (null) arguments.
+        unsafe {
+            [
+                ("getppid", errno_of(libc::syscall(libc::SYS_getppid))),
+                (
+                    "faccessat2",
+                    errno_of(libc::syscall(
+                        libc::SYS_faccessat2,
+                        libc::AT_FDCWD,
+                        c"/".as_ptr(),
+                        libc::F_OK,
+                        0,
+                    )),
+                ),
+                (
+                    "execve",
+                    errno_of(libc::syscall(libc::SYS_execve, 0usize, 0usize, 0usize)),
+                ),
+                (
+                    "socket",
+                    errno_of(libc::syscall(
+                        libc::SYS_socket,
+                        libc::AF_INET,
+                        libc::SOCK_STREAM,
+                        0,
+                    )),
+                ),
+                (
+                    "clone3",
+                    errno_of(libc::syscall(libc::SYS_clone3, 0usize, 0usize)),
+                ),
+            ]
+        }
+    });
+    assert_eq!(results[0], ("getppid", libc::ENOSYS));
+    assert_eq!(results[1], ("faccessat2", libc::ENOSYS));
+    for (name, errno) in &results[2..] {
+        assert_eq!(*errno, libc::EPERM, "{name}: errno {errno}");
+    }
 }

@@ -1,7 +1,7 @@
 //! The list of replays: one entry per catalogue ID, in catalogue order.
 
 use crate::harness::Outcome;
-use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
+use crate::{confinement, content, knowledge, paths, protocol, round10_process, store, workflow};
 
 /// How an entry is judged.
 pub enum Check {
@@ -488,6 +488,24 @@ pub fn all() -> Vec<Replay> {
             store::x_20,
             "EFBIG, EPIPE, SIGTERM mid-burst",
             "TOOLERR, clean exit, state whole"
+        ),
+        replay!(
+            "R10-6",
+            round10_process::r10_6,
+            "fd 3 file, fd 4 TCP socket left open by launcher",
+            "closed before start-up, peer EOF"
+        ),
+        replay!(
+            "R10-7",
+            round10_process::r10_7,
+            "server started as root keeps its capabilities",
+            "CapEff/CapPrm/CapBnd 0"
+        ),
+        replay!(
+            "R10-8",
+            round10_process::r10_8,
+            "unknown calls EPERM; MAP_LOCKED, madvise unchecked",
+            "ENOSYS default, EPERM by name"
         ),
     ]
 }

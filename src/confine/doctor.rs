@@ -178,8 +178,12 @@ pub fn doctor(project: Option<&Path>) -> (String, bool) {
         Ok(()) => {
             let _ = writeln!(
                 report,
-                "seccomp: filter mode available ({} allowed system calls, default errno(EPERM))",
-                super::seccomp::ALLOWED_SYSCALLS.len()
+                "seccomp: filter mode available ({} allowed system calls, {} denied with {}, \
+                 default {})",
+                super::seccomp::ALLOWED_SYSCALLS.len(),
+                super::seccomp::DENIED_SYSCALLS.len(),
+                super::seccomp::DENIED_ACTION,
+                super::seccomp::DEFAULT_ACTION,
             );
         }
         Err(reason) => {

@@ -1,12 +1,16 @@
-//! Kernel confinement of this process: Landlock (only the `.codex-harness/` tree), then
-//! `no_new_privs`, then a seccomp allow-list; plus the pre-confinement hardening, the report of
-//! what is in force ([`Posture`]), the `doctor` host check and the confinement self-test.
+//! Kernel confinement of this process: inherited descriptors closed first; then, once the
+//! harness directory is open, every capability dropped, Landlock (only the `.codex-harness/`
+//! tree), `no_new_privs` and the seccomp filters; plus the pre-confinement hardening, the
+//! report of what is in force ([`Posture`]), the `doctor` host check and the confinement
+//! self-test.
 //!
 //! This module owns every privilege-reducing step, in one place and in one order. It must never
 //! weaken a layer silently: a layer the kernel lacks is reported (and is fatal with
 //! `required`), and it must never touch a path other than the directory descriptors it is given
 //! once confinement has started.
 
+mod capabilities;
+pub mod descriptors;
 mod doctor;
 mod posture;
 mod ruleset;
@@ -146,9 +150,11 @@ fn openat2_available(dir: BorrowedFd<'_>) -> bool {
     .is_ok()
 }
 
-/// Applies, in order, Landlock (only the tree beneath `harness_dir`, no TCP, scoped abstract
-/// sockets and signals), `no_new_privs`, and the seccomp allow-list, and reports what is in
-/// force. Call [`harden_process`] first. With `disabled` nothing is applied; with `required`
+/// Applies, in order, the capability drop (every set, the bounding set first), Landlock (only
+/// the tree beneath `harness_dir`, no TCP, scoped abstract sockets and signals),
+/// `no_new_privs`, and the seccomp filters, and reports what is in force. Landlock and seccomp
+/// set `no_new_privs` themselves before installing, so neither needs `CAP_SYS_ADMIN`, which
+/// is gone by then. Call [`harden_process`] first. With `disabled` nothing is applied; with `required`
 /// any layer not fully enforced is an error (the process must then exit). A Landlock failure on
 /// a kernel that has Landlock is always an error: the server fails closed rather than run
 /// with a ruleset it could not build.
@@ -160,6 +166,8 @@ pub fn apply(
     let running_as_root = rustix::process::geteuid().is_root();
     if options.disabled {
         return Ok(Posture {
+            capabilities: LayerState::Disabled,
+            bounding_set_empty: false,
             landlock: LayerState::Disabled,
             landlock_abi: None,
             no_new_privs: LayerState::Disabled,
@@ -168,6 +176,9 @@ pub fn apply(
             running_as_root,
         });
     }
+
+    let dropped = capabilities::drop_all();
+    let capabilities = decide("capabilities", dropped.state, options)?;
 
     let (landlock, landlock_abi) = match ruleset::restrict(&[harness_dir], true) {
         Ok(ruleset::Outcome::Enforced { abi, fully: true }) => (LayerState::Enforced, Some(abi)),
@@ -203,6 +214,8 @@ pub fn apply(
     let seccomp = decide("seccomp", seccomp, options)?;
 
     Ok(Posture {
+        capabilities,
+        bounding_set_empty: dropped.bounding_set_empty,
         landlock,
         landlock_abi,
         no_new_privs,

@@ -5,13 +5,17 @@
 //! This module only formats; it must never apply or probe anything, and it must never describe
 //! a layer as stronger than the state it was given.
 
-use super::seccomp::{ALLOWED_SYSCALLS, DEFAULT_ACTION};
+use super::seccomp::{ALLOWED_SYSCALLS, DEFAULT_ACTION, DENIED_ACTION, DENIED_SYSCALLS};
 use super::LayerState;
 use serde_json::{json, Map, Value};
 
 /// What confinement is in force for this process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posture {
+    /// `enforced` when the effective, permitted, inheritable and ambient sets are empty.
+    pub capabilities: LayerState,
+    /// Whether the bounding set is empty too (it cannot be emptied without `CAP_SETPCAP`).
+    pub bounding_set_empty: bool,
     pub landlock: LayerState,
     /// The Landlock ABI the ruleset was built for, when Landlock is in force.
     pub landlock_abi: Option<i32>,
@@ -39,15 +43,27 @@ fn layer_json(state: &LayerState) -> Map<String, Value> {
 }
 
 impl Posture {
-    /// True when Landlock, `no_new_privs` and seccomp are all fully enforced.
+    /// True when the capability drop, Landlock, `no_new_privs` and seccomp are all fully
+    /// enforced.
     pub fn fully_enforced(&self) -> bool {
-        self.landlock.is_enforced() && self.no_new_privs.is_enforced() && self.seccomp.is_enforced()
+        self.capabilities.is_enforced()
+            && self.landlock.is_enforced()
+            && self.no_new_privs.is_enforced()
+            && self.seccomp.is_enforced()
     }
 
-    /// A stable JSON object: `landlock{state,abi}`, `noNewPrivs{state}`,
-    /// `seccomp{state,defaultAction,allowedSyscalls}`, `openat2`, `runningAsRoot`,
-    /// `fullyEnforced`; an `unavailable` layer also carries its `reason`.
+    /// A stable JSON object: `capabilities{state,boundingSetEmpty}`, `landlock{state,abi}`,
+    /// `noNewPrivs{state}`,
+    /// `seccomp{state,defaultAction,deniedAction,allowedSyscalls,deniedSyscalls}`, `openat2`,
+    /// `runningAsRoot`, `fullyEnforced`; an `unavailable` layer also carries its `reason`.
     pub fn to_json(&self) -> Value {
+        let mut capabilities = layer_json(&self.capabilities);
+        if self.capabilities != LayerState::Disabled {
+            capabilities.insert(
+                "boundingSetEmpty".into(),
+                Value::from(self.bounding_set_empty),
+            );
+        }
         let mut landlock = layer_json(&self.landlock);
         if let Some(abi) = self.landlock_abi {
             landlock.insert("abi".into(), Value::from(abi));
@@ -55,12 +71,15 @@ impl Posture {
         let mut seccomp = layer_json(&self.seccomp);
         if self.seccomp.is_enforced() {
             seccomp.insert("defaultAction".into(), Value::from(DEFAULT_ACTION));
+            seccomp.insert("deniedAction".into(), Value::from(DENIED_ACTION));
             seccomp.insert(
                 "allowedSyscalls".into(),
                 Value::from(ALLOWED_SYSCALLS.len()),
             );
+            seccomp.insert("deniedSyscalls".into(), Value::from(DENIED_SYSCALLS.len()));
         }
         json!({
+            "capabilities": capabilities,
             "landlock": landlock,
             "noNewPrivs": layer_json(&self.no_new_privs),
             "seccomp": seccomp,
@@ -76,9 +95,14 @@ impl Posture {
             (LayerState::Enforced, Some(abi)) => format!("enforced (ABI {abi})"),
             (state, _) => state.to_string(),
         };
+        let capabilities = match (&self.capabilities, self.bounding_set_empty) {
+            (LayerState::Enforced, true) => "dropped".to_string(),
+            (LayerState::Enforced, false) => "dropped (bounding set kept: no CAP_SETPCAP)".into(),
+            (state, _) => state.to_string(),
+        };
         format!(
-            "codex-harness-mcp {version}: project {project_as_given:?}; landlock {landlock}; \
-             no_new_privs {}; seccomp {}; openat2 {}",
+            "codex-harness-mcp {version}: project {project_as_given:?}; capabilities \
+             {capabilities}; landlock {landlock}; no_new_privs {}; seccomp {}; openat2 {}",
             self.no_new_privs,
             self.seccomp,
             if self.openat2 { "yes" } else { "no" },
@@ -106,6 +130,12 @@ impl Posture {
                  not mediated by this kernel"
             )),
             LayerState::Enforced | LayerState::Disabled => {}
+        }
+        if let LayerState::Unavailable { reason } = &self.capabilities {
+            warnings.push(format!(
+                "WARNING: capabilities not dropped ({reason}): a privileged launcher's \
+                 capabilities stay usable; use --require-confinement to refuse to start"
+            ));
         }
         if let LayerState::Unavailable { reason } = &self.no_new_privs {
             warnings.push(format!("WARNING: no_new_privs unavailable ({reason})"));
@@ -140,6 +170,8 @@ mod tests {
 
     fn enforced() -> Posture {
         Posture {
+            capabilities: LayerState::Enforced,
+            bounding_set_empty: true,
             landlock: LayerState::Enforced,
             landlock_abi: Some(7),
             no_new_privs: LayerState::Enforced,
@@ -152,11 +184,17 @@ mod tests {
     #[test]
     fn enforced_posture_json_has_the_stable_shape() {
         let value = enforced().to_json();
+        assert_eq!(
+            value["capabilities"],
+            json!({"state": "enforced", "boundingSetEmpty": true})
+        );
         assert_eq!(value["landlock"], json!({"state": "enforced", "abi": 7}));
         assert_eq!(value["noNewPrivs"], json!({"state": "enforced"}));
         assert_eq!(value["seccomp"]["state"], "enforced");
-        assert_eq!(value["seccomp"]["defaultAction"], "errno(EPERM)");
+        assert_eq!(value["seccomp"]["defaultAction"], "errno(ENOSYS)");
+        assert_eq!(value["seccomp"]["deniedAction"], "errno(EPERM)");
         assert_eq!(value["seccomp"]["allowedSyscalls"], ALLOWED_SYSCALLS.len());
+        assert_eq!(value["seccomp"]["deniedSyscalls"], DENIED_SYSCALLS.len());
         assert_eq!(value["openat2"], true);
         assert_eq!(value["runningAsRoot"], false);
         assert_eq!(value["fullyEnforced"], true);
@@ -167,6 +205,7 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "capabilities",
                 "landlock",
                 "noNewPrivs",
                 "seccomp",
@@ -186,8 +225,8 @@ mod tests {
         assert!(!line.contains('\n'));
         assert_eq!(
             line,
-            "codex-harness-mcp 0.2.0: project \"/p\"; landlock enforced (ABI 7); \
-             no_new_privs enforced; seccomp enforced; openat2 yes"
+            "codex-harness-mcp 0.2.0: project \"/p\"; capabilities dropped; landlock \
+             enforced (ABI 7); no_new_privs enforced; seccomp enforced; openat2 yes"
         );
     }
 
@@ -233,6 +272,8 @@ mod tests {
     #[test]
     fn disabled_posture_and_root_are_warned_about() {
         let posture = Posture {
+            capabilities: LayerState::Disabled,
+            bounding_set_empty: false,
             landlock: LayerState::Disabled,
             landlock_abi: None,
             no_new_privs: LayerState::Disabled,
@@ -245,8 +286,41 @@ mod tests {
         assert!(warnings[0].contains("--no-confinement"));
         assert!(warnings[1].contains("uid 0"));
         assert_eq!(posture.to_json()["seccomp"], json!({"state": "disabled"}));
+        assert_eq!(
+            posture.to_json()["capabilities"],
+            json!({"state": "disabled"})
+        );
+        assert!(posture.stderr_line("0.2.0", "p").contains(
+            "capabilities disabled; landlock disabled; no_new_privs disabled; seccomp disabled"
+        ));
+    }
+
+    #[test]
+    fn capabilities_left_in_place_are_not_fully_enforced_and_are_warned_about() {
+        let posture = Posture {
+            capabilities: LayerState::Unavailable {
+                reason: "capset failed: EPERM".into(),
+            },
+            ..enforced()
+        };
+        assert!(!posture.fully_enforced());
+        assert_eq!(
+            posture.to_json()["capabilities"]["reason"],
+            "capset failed: EPERM"
+        );
+        assert!(posture.warnings()[0].starts_with("WARNING: capabilities not dropped"));
+    }
+
+    #[test]
+    fn a_kept_bounding_set_is_named_on_the_stderr_line() {
+        let posture = Posture {
+            bounding_set_empty: false,
+            ..enforced()
+        };
+        assert!(posture.fully_enforced());
+        assert_eq!(posture.to_json()["capabilities"]["boundingSetEmpty"], false);
         assert!(posture
             .stderr_line("0.2.0", "p")
-            .contains("landlock disabled; no_new_privs disabled; seccomp disabled"));
+            .contains("capabilities dropped (bounding set kept: no CAP_SETPCAP)"));
     }
 }

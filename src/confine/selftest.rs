@@ -1,15 +1,18 @@
 //! `codex-harness-mcp __confinement-selftest`: confine exactly as serve does, then attempt each
 //! forbidden act (and the acts the server must still be able to do) and report the outcome as
-//! one JSON object.
+//! one JSON object, with the descriptors the launcher left open and those still open after
+//! confinement.
 //!
 //! This module owns the list of attempts. It must never use a different confinement path from
-//! serve ([`crate::store::Store::open`], [`super::harden_process`], [`super::apply`]), and it must
-//! never leave a file behind inside the harness tree.
+//! serve ([`super::descriptors::close_inherited`], [`crate::store::Store::open`],
+//! [`super::harden_process`], [`super::apply`]), and it must never leave a file behind inside
+//! the harness tree.
 
+use super::descriptors::{self, Descriptor};
 use super::{apply, harden_process, ConfineOptions};
 use crate::cli::ServeOptions;
 use crate::store::Store;
-use rustix::fs::{FileType, Mode, OFlags};
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use rustix::net::{AddressFamily, SocketAddrV4, SocketType};
 use serde_json::{json, Map, Value};
@@ -33,6 +36,7 @@ fn errno_name(errno: Errno) -> String {
         Errno::AFNOSUPPORT => "EAFNOSUPPORT",
         Errno::CONNREFUSED => "ECONNREFUSED",
         Errno::NOTDIR => "ENOTDIR",
+        Errno::BADF => "EBADF",
         other => return format!("errno {}", other.raw_os_error()),
     };
     name.to_string()
@@ -66,6 +70,8 @@ struct Prepared {
     /// A regular file in the project root (outside the tree) to stat, or the root itself.
     stat_target: PathBuf,
     stat_target_name: String,
+    /// `/proc/self/fd`, opened now and listed after confinement.
+    fd_listing: Option<OwnedFd>,
 }
 
 fn prepare(project: &Path) -> Prepared {
@@ -93,6 +99,7 @@ fn prepare(project: &Path) -> Prepared {
         client,
         stat_target,
         stat_target_name,
+        fd_listing: descriptors::open_listing().ok(),
     }
 }
 
@@ -128,12 +135,89 @@ fn read_proc_status(fd: &OwnedFd) -> Value {
     let mut fields = Map::new();
     for line in text.lines() {
         if let Some((key, value)) = line.split_once(':') {
-            if matches!(key, "NoNewPrivs" | "Seccomp" | "Seccomp_filters") {
+            if matches!(
+                key,
+                "NoNewPrivs"
+                    | "Seccomp"
+                    | "Seccomp_filters"
+                    | "CapInh"
+                    | "CapPrm"
+                    | "CapEff"
+                    | "CapBnd"
+                    | "CapAmb"
+            ) {
                 fields.insert(key.to_string(), Value::from(value.trim()));
             }
         }
     }
     Value::Object(fields)
+}
+
+/// `openat2` without any `RESOLVE_*` restriction: the only system call that opens after
+/// confinement (plain `openat` is refused by seccomp), so a denial shown is Landlock's.
+fn open_unrestricted<P: rustix::path::Arg>(
+    dir: BorrowedFd<'_>,
+    path: P,
+    flags: OFlags,
+    mode: Mode,
+) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat2(
+        dir,
+        path,
+        flags | OFlags::CLOEXEC,
+        mode,
+        ResolveFlags::empty(),
+    )
+}
+
+fn descriptor_json(descriptor: &Descriptor) -> Value {
+    json!({
+        "fd": descriptor.fd,
+        "kind": descriptors::kind_name(descriptor.kind),
+        "dev": descriptor.dev,
+        "ino": descriptor.ino,
+    })
+}
+
+/// What the launcher left open (listed before [`descriptors::close_inherited`]), what is open
+/// after confinement, and which of the launcher's objects (same device and inode) survived.
+fn descriptor_report(
+    inherited: &Result<Vec<Descriptor>, Errno>,
+    closed: usize,
+    listing: Option<OwnedFd>,
+) -> (Value, bool) {
+    let after = match listing {
+        Some(listing) => descriptors::list(listing),
+        None => Err(Errno::NOENT),
+    };
+    let (inherited, after) = match (inherited.as_ref().map_err(|e| *e), after) {
+        (Ok(inherited), Ok(after)) => (inherited, after),
+        (Err(errno), _) | (_, Err(errno)) => {
+            return (
+                json!({"error": format!("cannot list /proc/self/fd: {}", errno_name(errno))}),
+                false,
+            )
+        }
+    };
+    let survivors: Vec<Value> = after
+        .iter()
+        .filter(|now| {
+            inherited
+                .iter()
+                .any(|was| (was.dev, was.ino) == (now.dev, now.ino))
+        })
+        .map(descriptor_json)
+        .collect();
+    let clean = survivors.is_empty();
+    (
+        json!({
+            "inherited": inherited.iter().map(descriptor_json).collect::<Vec<_>>(),
+            "closed": closed,
+            "afterConfinement": after.iter().map(descriptor_json).collect::<Vec<_>>(),
+            "survivors": survivors,
+        }),
+        clean,
+    )
 }
 
 fn write_inside_harness(harness: BorrowedFd<'_>) -> Value {
@@ -149,10 +233,10 @@ fn write_inside_harness(harness: BorrowedFd<'_>) -> Value {
             .collect::<String>()
     );
     let result = (|| {
-        let fd = rustix::fs::openat(
+        let fd = open_unrestricted(
             harness,
             &name,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
             Mode::from_raw_mode(0o600),
         )?;
         rustix::io::write(&fd, b"confinement self-test\n")?;
@@ -164,11 +248,10 @@ fn write_inside_harness(harness: BorrowedFd<'_>) -> Value {
 
 fn write_project_root(project: &Path) -> Value {
     let path = project.join(ESCAPE_FILE);
-    // openat (on the allow-list) rather than open, so the denial shown is Landlock's.
-    let result = rustix::fs::openat(
+    let result = open_unrestricted(
         rustix::fs::CWD,
         &path,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
         Mode::from_raw_mode(0o600),
     );
     if result.is_ok() {
@@ -198,6 +281,9 @@ fn connect_tcp_loopback(prepared: &Prepared) -> Value {
 /// current directory) and returns the JSON report and whether every forbidden act was denied
 /// and every needed act allowed.
 pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
+    // Listed before they are closed, so the report can show what the launcher left open.
+    let inherited = descriptors::open_listing().and_then(descriptors::list);
+    let closed = descriptors::close_inherited();
     let project = options
         .project_dir()
         .map_err(|e| format!("current directory: {e}"))?;
@@ -221,10 +307,19 @@ pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
     };
     record(
         "read_etc_passwd",
-        outcome(rustix::fs::openat(
+        outcome(open_unrestricted(
             rustix::fs::CWD,
             "/etc/passwd",
-            OFlags::RDONLY | OFlags::CLOEXEC,
+            OFlags::RDONLY,
+            Mode::empty(),
+        )),
+    );
+    record(
+        "plain_openat",
+        outcome(rustix::fs::openat(
+            store.root_fd(),
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )),
     );
@@ -269,6 +364,12 @@ pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
         None => json!({"error": "could not open /proc/self/status before confinement"}),
     };
     record("proc_status", proc_status);
+    // getsid is harmless and on neither seccomp list: it shows the default action.
+    record(
+        "unlisted_syscall_getsid",
+        outcome(rustix::process::getsid(None)),
+    );
+    let (descriptors, no_survivors) = descriptor_report(&inherited, closed, prepared.fd_listing);
 
     let allowed = |name: &str| {
         attempts
@@ -283,15 +384,22 @@ pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
         "socket_unix",
         "connect_tcp_loopback",
         "exec_bin_true",
+        "plain_openat",
+        "unlisted_syscall_getsid",
     ]
     .iter()
     .all(|name| !allowed(name));
     let allowed_ok = ["write_inside_harness", "stat_outside_tree", "getrandom"]
         .iter()
         .all(|name| allowed(name));
-    let passed = posture.fully_enforced() && denied_ok && allowed_ok;
+    let passed = posture.fully_enforced() && denied_ok && allowed_ok && no_survivors;
     Ok((
-        json!({"posture": posture.to_json(), "attempts": attempts, "passed": passed}),
+        json!({
+            "posture": posture.to_json(),
+            "attempts": attempts,
+            "descriptors": descriptors,
+            "passed": passed,
+        }),
         passed,
     ))
 }

@@ -19,6 +19,16 @@ fn split_parent(rel: &str) -> (&str, &str) {
     }
 }
 
+/// A directory stream over `dir`. The harness root is reopened as `.` with `openat2`, never
+/// with the plain `openat` of `Dir::read_from`: plain `openat` is refused after confinement.
+fn listing(dir: DirFd<'_>, rel: &str) -> Result<fs::Dir, StoreError> {
+    let owned = match dir {
+        DirFd::Opened(fd) => fd,
+        DirFd::Root(root) => open_dir(root, ".")?,
+    };
+    fs::Dir::new(owned).map_err(|e| StoreError::from_errno("list", rel, e))
+}
+
 fn io_error(op: &'static str, path: &str, source: std::io::Error) -> StoreError {
     StoreError::Io {
         op,
@@ -295,8 +305,7 @@ impl Store {
             Err(error) if error.is_not_found() => return Ok(Vec::new()),
             Err(error) => return Err(error),
         };
-        let entries =
-            fs::Dir::read_from(&dir).map_err(|e| StoreError::from_errno("list", rel, e))?;
+        let entries = listing(dir, rel)?;
         let mut names = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| StoreError::from_errno("list", rel, e))?;
@@ -312,9 +321,7 @@ impl Store {
 
     /// Directory entries of `rel` with their types (symlinks reported, never followed).
     pub(crate) fn list_typed(&self, rel: &str) -> Result<Vec<(String, FileType)>, StoreError> {
-        let dir = self.dir(rel)?;
-        let entries =
-            fs::Dir::read_from(&dir).map_err(|e| StoreError::from_errno("list", rel, e))?;
+        let entries = listing(self.dir(rel)?, rel)?;
         let mut out = Vec::new();
         for entry in entries.flatten() {
             if let Ok(name) = entry.file_name().to_str() {
