@@ -1,7 +1,7 @@
 //! The list of replays: one entry per catalogue ID, in catalogue order.
 
 use crate::harness::Outcome;
-use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
+use crate::{confinement, content, knowledge, paths, protocol, round10_edges, store, workflow};
 
 /// How an entry is judged.
 pub enum Check {
@@ -488,6 +488,12 @@ pub fn all() -> Vec<Replay> {
             store::x_20,
             "EFBIG, EPIPE, SIGTERM mid-burst",
             "TOOLERR, clean exit, state whole"
+        ),
+        replay!(
+            "R10-12",
+            round10_edges::r10_12,
+            "installer run under umask 000",
+            "files 0600, directories 0700"
         ),
     ]
 }
