@@ -6,6 +6,7 @@ use codex_harness_mcp::cli::{self, Command};
 use codex_harness_mcp::confine;
 use codex_harness_mcp::harness::knowledge;
 use codex_harness_mcp::install::{self, Action};
+use codex_harness_mcp::log;
 use codex_harness_mcp::protocol::Server;
 use codex_harness_mcp::sanitize::Redactor;
 use codex_harness_mcp::store::{self, Store};
@@ -15,7 +16,7 @@ fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1)) {
         Ok(command) => command,
         Err(error) => {
-            eprintln!("codex-harness-mcp: {error}\n\n{}", cli::HELP);
+            log::line(format_args!("codex-harness-mcp: {error}\n\n{}", cli::HELP));
             return ExitCode::from(2);
         }
     };
@@ -49,14 +50,16 @@ fn main() -> ExitCode {
                 }
             }
             Err(error) => {
-                eprintln!("codex-harness-mcp: confinement self-test: {error}");
+                log::line(format_args!(
+                    "codex-harness-mcp: confinement self-test: {error}"
+                ));
                 ExitCode::from(2)
             }
         },
         Command::Serve(options) => match serve(&options) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
-                eprintln!("codex-harness-mcp: {error}");
+                log::line(format_args!("codex-harness-mcp: {error}"));
                 ExitCode::from(1)
             }
         },
@@ -92,18 +95,17 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         },
     )
     .map_err(|e| e.to_string())?;
-    eprintln!(
-        "{}",
-        posture.stderr_line(env!("CARGO_PKG_VERSION"), &project.to_string_lossy())
-    );
+    log::line(posture.stderr_line(env!("CARGO_PKG_VERSION"), &project.to_string_lossy()));
     for warning in posture.warnings() {
-        eprintln!("{warning}");
+        log::line(warning);
     }
     if let Some(warning) = &filesystem_warning {
-        eprintln!("{warning}");
+        log::line(warning);
     }
     if reaped > 0 {
-        eprintln!("codex-harness-mcp: removed {reaped} orphaned temp file(s)");
+        log::line(format_args!(
+            "codex-harness-mcp: removed {reaped} orphaned temp file(s)"
+        ));
     }
     let redactor = Redactor::new(
         [
@@ -120,15 +122,17 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         redactor,
         posture: posture.to_json(),
     };
-    server
-        .serve(std::io::stdin().lock(), &mut output)
-        .map_err(|e| format!("stdio failed: {e}"))?;
-    // Clean exit: fold the knowledge journal into index.json so a Node server sees every item.
-    // Failing here loses nothing (the journal stays and is folded in later), and every request
-    // was answered, so it is a warning, not a failed session.
+    // A failed reply write ends the session with status 1: a reply the client asked for was
+    // not delivered, so a supervisor must not mistake it for the clean end of input.
+    let served = server.serve(std::io::stdin().lock(), &mut output);
+    // Either way, fold the knowledge journal into index.json so a Node server sees every
+    // item. Failing here loses nothing (the journal stays and is folded in later), so it is a
+    // warning, not a failed session.
     if let Err(error) = knowledge::compact_if_pending(&server.store) {
         let message = server.redactor.redact(&error.0);
-        eprintln!("codex-harness-mcp: warning: knowledge index not compacted at exit: {message}");
+        log::line(format_args!(
+            "codex-harness-mcp: warning: knowledge index not compacted at exit: {message}"
+        ));
     }
-    Ok(())
+    served.map_err(|e| e.to_string())
 }

@@ -757,5 +757,8 @@ fn under_umask_000_new_files_are_0600_new_directories_0700_and_existing_modes_ar
     // Nine new configuration files, the replaced one and its backup.
     assert_eq!(files, 9, "{modes:?}");
     assert!(modes.iter().any(|(p, _)| *p == backup), "{modes:?}");
-    assert!(modes.iter().any(|(p, _)| *p == setup.codex_home()), "{modes:?}");
+    assert!(
+        modes.iter().any(|(p, _)| *p == setup.codex_home()),
+        "{modes:?}"
+    );
 }

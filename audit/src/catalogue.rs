@@ -495,5 +495,17 @@ pub fn all() -> Vec<Replay> {
             "installer run under umask 000",
             "files 0600, directories 0700"
         ),
+        replay!(
+            "R10-9",
+            round10_edges::r10_9,
+            "client closes stdout, keeps writing requests",
+            "exit 1 at the first failed reply"
+        ),
+        replay!(
+            "R10-16",
+            round10_edges::r10_16,
+            "client closes the read end of stderr",
+            "every reply, exit 0"
+        ),
     ]
 }

@@ -4,9 +4,11 @@
 
 use crate::ensure;
 use crate::harness::{server_binary, Fixture, Outcome};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 /// Every entry beneath `dir` with its permission bits (symlinks not followed).
 fn modes_beneath(dir: &Path, out: &mut Vec<(String, bool, u32)>) {
@@ -57,7 +59,10 @@ pub fn r10_12() -> Outcome {
     let (mut files, mut dirs) = (0, 0);
     for (path, is_dir, mode) in &modes {
         let expected = if *is_dir { 0o700 } else { 0o600 };
-        ensure!(*mode == expected, "{path} created {mode:o}, want {expected:o}");
+        ensure!(
+            *mode == expected,
+            "{path} created {mode:o}, want {expected:o}"
+        );
         if *is_dir {
             dirs += 1;
         } else {
@@ -68,4 +73,145 @@ pub fn r10_12() -> Outcome {
     Ok(format!(
         "umask 000: {files} files 0600, {dirs} directories 0700, nothing group/world-accessible"
     ))
+}
+
+fn ping_line(id: u64) -> String {
+    format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}\n")
+}
+
+fn wait_for_exit(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>, String> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(Some(status));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(None)
+}
+
+fn spawn_server(fx: &Fixture, stderr: Stdio) -> Result<Child, String> {
+    Command::new(server_binary())
+        .current_dir(&fx.project)
+        .env("PWD", &fx.other)
+        .env_remove("CODEX_WORKDIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| e.to_string())
+}
+
+/// R10-9 — hypothesis: a client that closes the server's stdout but keeps writing to its
+/// stdin has every later request executed (and its answer thrown away) until it stops writing.
+pub fn r10_9() -> Outcome {
+    let fx = Fixture::new("r10-9");
+    let mut child = spawn_server(&fx, Stdio::piped())?;
+    drop(child.stdout.take());
+    let mut stderr = child.stderr.take().ok_or("stderr pipe")?;
+    let collector = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut stdin = child.stdin.take().ok_or("stdin pipe")?;
+    let started = Instant::now();
+    let mut status = None;
+    // One harmless request first, then trace writes that must never run once the reply to
+    // the first one has failed.
+    let _ = stdin.write_all(ping_line(0).as_bytes());
+    for id in 1..400u64 {
+        let trace = format!(
+            "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/call\",\"params\":{{\"name\":\"harness_record_trace\",\"arguments\":{{\"kind\":\"attempt\",\"summary\":\"after close {id}\",\"raw\":\"r\"}}}}}}\n"
+        );
+        if stdin.write_all(trace.as_bytes()).is_err() {
+            break;
+        }
+        if let Some(exited) = child.try_wait().map_err(|e| e.to_string())? {
+            status = Some(exited);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = match status {
+        Some(status) => Some(status),
+        None => wait_for_exit(&mut child, Duration::from_secs(2))?,
+    };
+    let elapsed = started.elapsed();
+    drop(stdin);
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(format!(
+            "still serving {elapsed:?} after its stdout was closed"
+        ));
+    };
+    let stderr = collector.join().map_err(|_| "stderr thread")?;
+    ensure!(
+        status.code() == Some(1),
+        "exit {status:?} (want 1: a reply went undelivered)"
+    );
+    ensure!(
+        stderr.contains("the client closed stdout"),
+        "no clear stderr line: {stderr}"
+    );
+    let traces = fx.list("traces").len();
+    ensure!(
+        traces == 0,
+        "{traces} traces recorded after the first reply failed"
+    );
+    Ok(format!(
+        "exit 1 after {} ms, {traces} trace(s) run after the close, stderr says why",
+        elapsed.as_millis()
+    ))
+}
+
+/// R10-16 — hypothesis: a client that closes the read end of the server's stderr kills it
+/// at the next log line (`eprintln!` panics on EPIPE, and a panic aborts).
+pub fn r10_16() -> Outcome {
+    use std::os::unix::fs::OpenOptionsExt;
+    let fx = Fixture::new("r10-16");
+    let fifo = fx.other.join("stderr.fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .map_err(|e| e.to_string())?;
+    ensure!(made.success(), "mkfifo failed");
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(&fifo)
+        .map_err(|e| e.to_string())?;
+    let writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .map_err(|e| e.to_string())?;
+    // From here on every write to `writer` fails with EPIPE, the server's first log line too.
+    drop(reader);
+    std::fs::remove_file(&fifo).map_err(|e| e.to_string())?;
+    let mut child = spawn_server(&fx, Stdio::from(writer))?;
+    let mut stdin = child.stdin.take().ok_or("stdin pipe")?;
+    let stdout = child.stdout.take().ok_or("stdout pipe")?;
+    let count = 30u64;
+    for id in 0..count {
+        let _ = stdin.write_all(ping_line(id).as_bytes());
+    }
+    drop(stdin);
+    let mut answered = 0u64;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        ensure!(
+            line.contains(&format!("\"id\":{answered},\"result\"")),
+            "reply {answered}: {line}"
+        );
+        answered += 1;
+    }
+    let status = wait_for_exit(&mut child, Duration::from_secs(10))?.ok_or("no exit after EOF")?;
+    ensure!(answered == count, "{answered} of {count} pings answered");
+    ensure!(
+        status.code() == Some(0),
+        "exit {status:?} with stderr broken"
+    );
+    fx.verify()?;
+    Ok(format!("stderr EPIPE: {answered}/{count} answered, exit 0"))
 }
