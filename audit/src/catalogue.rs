@@ -507,5 +507,17 @@ pub fn all() -> Vec<Replay> {
             "client closes the read end of stderr",
             "every reply, exit 0"
         ),
+        replay!(
+            "R10-10",
+            round10_edges::r10_10,
+            "ids 2^64+1, -0, 1e2, 1.0 and look-alikes",
+            "echoed byte for byte, no collision"
+        ),
+        replay!(
+            "R10-11",
+            round10_edges::r10_11,
+            "repeated method/id/name/arguments keys",
+            "-32600 id null / -32602, nothing ran"
+        ),
     ]
 }

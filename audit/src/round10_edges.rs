@@ -215,3 +215,117 @@ pub fn r10_16() -> Outcome {
     fx.verify()?;
     Ok(format!("stderr EPIPE: {answered}/{count} answered, exit 0"))
 }
+
+/// Sends `lines` to a fresh server, closes stdin and returns every stdout line as written.
+fn raw_exchange(fx: &Fixture, lines: &[String]) -> Result<Vec<String>, String> {
+    let mut child = spawn_server(fx, Stdio::null())?;
+    let mut stdin = child.stdin.take().ok_or("stdin pipe")?;
+    let stdout = child.stdout.take().ok_or("stdout pipe")?;
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let replies: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    writer.join().map_err(|_| "writer thread")?;
+    let status = wait_for_exit(&mut child, Duration::from_secs(10))?.ok_or("no exit at EOF")?;
+    ensure!(status.code() == Some(0), "exit {status:?}");
+    Ok(replies)
+}
+
+/// R10-10 — hypothesis: numeric ids are re-printed through a double, so a client's id comes
+/// back altered (`18446744073709551617` as `18446744073709552000`, `-0` as `0`, `1e2` as
+/// `100`) and two distinct requests get replies it cannot tell apart.
+pub fn r10_10() -> Outcome {
+    let fx = Fixture::new("r10-10");
+    let ids = [
+        "18446744073709551617",
+        "18446744073709551616",
+        "9007199254740993",
+        "9007199254740992",
+        "-0",
+        "0",
+        "1e2",
+        "100",
+        "1.0",
+        "1",
+        "\"a\\u0062\"",
+        "\"ab\"",
+    ];
+    let lines: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}"))
+        .collect();
+    let replies = raw_exchange(&fx, &lines)?;
+    ensure!(replies.len() == ids.len(), "{} replies", replies.len());
+    for (id, reply) in ids.iter().zip(&replies) {
+        let echoed = format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":{{}}}}");
+        let refused =
+            reply.starts_with("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600");
+        ensure!(*reply == echoed || refused, "id {id} answered as {reply}");
+    }
+    let distinct: std::collections::HashSet<&String> = replies.iter().collect();
+    ensure!(
+        distinct.len() == ids.len(),
+        "colliding replies: {replies:?}"
+    );
+    fx.verify()?;
+    Ok(format!(
+        "{} ids (2^64+1, -0, 1e2, 1.0, escaped strings) echoed byte for byte, none collide",
+        ids.len()
+    ))
+}
+
+/// R10-11 — hypothesis: a repeated key is resolved last-one-wins, so a proxy or logger that
+/// reads the first `method`, `name` or `arguments` sees a different request from the one the
+/// server executes.
+pub fn r10_11() -> Outcome {
+    let fx = Fixture::new("r10-11");
+    let cases: [(&str, &str); 6] = [
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call","params":{"name":"harness_bootstrap","arguments":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"#,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"\u0069d":2,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"#,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"harness_list","name":"harness_bootstrap","arguments":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"#,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"harness_bootstrap","arguments":{},"arguments":{}}}"#,
+            r#"{"jsonrpc":"2.0","id":4,"error":{"code":-32602,"#,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"harness_record_trace","arguments":{"kind":"attempt","summary":"shown","raw":"r","summary":"hidden"}}}"#,
+            r#"{"jsonrpc":"2.0","id":5,"error":{"code":-32602,"#,
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":6,"method":"ping"}"#,
+            r#"{"jsonrpc":"2.0","id":6,"result":{}}"#,
+        ),
+    ];
+    let lines: Vec<String> = cases.iter().map(|(line, _)| line.to_string()).collect();
+    let replies = raw_exchange(&fx, &lines)?;
+    ensure!(
+        replies.len() == cases.len(),
+        "{} replies: {replies:?}",
+        replies.len()
+    );
+    for ((line, expected), reply) in cases.iter().zip(&replies) {
+        ensure!(reply.starts_with(expected), "{line} answered {reply}");
+    }
+    ensure!(
+        !fx.harness().join("state.json").exists() && fx.list("traces").is_empty(),
+        "a request with a repeated key ran"
+    );
+    fx.verify()?;
+    Ok(
+        "repeated envelope keys -32600 id null; repeated params/arguments keys -32602; nothing ran"
+            .into(),
+    )
+}

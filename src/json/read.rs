@@ -1,7 +1,14 @@
 //! Parsing untrusted JSON: protocol lines from the client and files possibly written by a
 //! Node server or tampered with. Nesting is bounded before the parser recurses.
+//!
+//! A protocol line is also scanned once more after it parsed (so the scan only ever sees
+//! valid JSON) for what `serde_json::Value` cannot keep: a key repeated inside one object
+//! (the parser silently keeps the last one) and the exact text of each top-level member,
+//! which is how a request id is echoed byte for byte instead of through a double. Number
+//! handling is serde_json's default everywhere else.
 
 use serde_json::Value;
+use std::collections::HashSet;
 
 /// Deepest array/object nesting accepted anywhere (protocol lines and stored files). The tool
 /// schemas need depth 3; 64 leaves room for any honest client while keeping recursion shallow.
@@ -17,12 +24,166 @@ impl std::fmt::Display for ParseError {
     }
 }
 
+/// A protocol line that parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message<'a> {
+    /// The document. Where a key is repeated (see `duplicate`), the last value is kept.
+    pub value: Value,
+    /// When `value` is an object: each member's key and the exact text of its value as it
+    /// appears on the line (no surrounding whitespace), in line order.
+    pub members: Vec<(String, &'a str)>,
+    /// The first key found repeated within one object, anywhere in the document.
+    pub duplicate: Option<DuplicateKey>,
+}
+
+/// A key that appears twice in the same object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// The repeated key (escapes decoded: `"\u0069d"` repeats `"id"`).
+    pub key: String,
+    /// `None` when the top-level object repeats it; otherwise the key of the top-level
+    /// member inside whose value the repeating object sits.
+    pub within: Option<String>,
+}
+
 /// Parses one protocol line strictly: a lone surrogate escape is an error (JavaScript would
 /// accept it; we refuse to normalise what the client sent into something else), and so is a
-/// number too large for a double.
-pub fn parse_message(text: &str) -> Result<Value, ParseError> {
+/// number too large for a double. Repeated keys are reported, not refused: the caller decides
+/// which error they are.
+pub fn parse_message(text: &str) -> Result<Message<'_>, ParseError> {
     check_depth(text)?;
-    serde_json::from_str(text).map_err(|error| ParseError(error.to_string()))
+    let value = serde_json::from_str(text).map_err(|error| ParseError(error.to_string()))?;
+    let scan = Scan::of(text)?;
+    Ok(Message {
+        value,
+        members: scan.members,
+        duplicate: scan.duplicate,
+    })
+}
+
+/// What [`parse_message`] learns from its second pass over a line already known to be valid.
+struct Scan<'a> {
+    bytes: &'a [u8],
+    text: &'a str,
+    at: usize,
+    members: Vec<(String, &'a str)>,
+    duplicate: Option<DuplicateKey>,
+}
+
+impl<'a> Scan<'a> {
+    fn of(text: &'a str) -> Result<Scan<'a>, ParseError> {
+        let mut scan = Scan {
+            bytes: text.as_bytes(),
+            text,
+            at: 0,
+            members: Vec::new(),
+            duplicate: None,
+        };
+        scan.skip_whitespace();
+        if scan.peek() == Some(b'{') {
+            scan.object(None)?;
+        }
+        Ok(scan)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    /// Skips the string starting at `self.at`; returns its text including the quotes.
+    fn string(&mut self) -> &'a str {
+        let start = self.at;
+        self.at += 1;
+        while let Some(byte) = self.peek() {
+            self.at += if byte == b'\\' { 2 } else { 1 };
+            if byte == b'"' {
+                break;
+            }
+        }
+        &self.text[start..self.at.min(self.text.len())]
+    }
+
+    /// Skips one value; `within` is the top-level member it belongs to (`None` at the top).
+    fn value(&mut self, within: Option<&str>) -> Result<(), ParseError> {
+        match self.peek() {
+            Some(b'{') => self.object(within),
+            Some(b'[') => {
+                self.at += 1;
+                loop {
+                    self.skip_whitespace();
+                    match self.peek() {
+                        Some(b']') | None => break,
+                        Some(b',') => self.at += 1,
+                        Some(_) => self.value(within)?,
+                    }
+                }
+                self.at += 1;
+                Ok(())
+            }
+            Some(b'"') => {
+                self.string();
+                Ok(())
+            }
+            _ => {
+                while !matches!(
+                    self.peek(),
+                    None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                ) {
+                    self.at += 1;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Skips one object, noting the first repeated key; at the top level (`within` is
+    /// `None`) it also records each member's text.
+    fn object(&mut self, within: Option<&str>) -> Result<(), ParseError> {
+        let top = within.is_none();
+        let mut keys = HashSet::new();
+        self.at += 1;
+        loop {
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b'}') | None => break,
+                Some(b',') => {
+                    self.at += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let quoted = self.string();
+            let key = if quoted.contains('\\') {
+                serde_json::from_str::<String>(quoted)
+                    .map_err(|error| ParseError(error.to_string()))?
+            } else {
+                quoted[1..quoted.len() - 1].to_string()
+            };
+            self.skip_whitespace();
+            self.at += 1; // the colon
+            self.skip_whitespace();
+            let start = self.at;
+            self.value(Some(within.unwrap_or(&key)))?;
+            if top {
+                self.members
+                    .push((key.clone(), &self.text[start..self.at.min(self.text.len())]));
+            }
+            if !keys.insert(key.clone()) && self.duplicate.is_none() {
+                self.duplicate = Some(DuplicateKey {
+                    key,
+                    within: within.map(str::to_string),
+                });
+            }
+        }
+        self.at += 1;
+        Ok(())
+    }
 }
 
 /// Parses a stored file leniently: invalid UTF-8 and lone surrogate escapes become U+FFFD,
@@ -140,8 +301,62 @@ mod tests {
     fn protocol_lines_refuse_lone_surrogates_but_keep_pairs() {
         assert!(parse_message(r#"{"a":"x\ud800y"}"#).is_err());
         assert!(parse_message(r#"{"a":"\udc00"}"#).is_err());
-        assert_eq!(parse_message(r#"{"c":"\ud83d\ude00"}"#).unwrap()["c"], "😀");
+        assert_eq!(
+            parse_message(r#"{"c":"\ud83d\ude00"}"#).unwrap().value["c"],
+            "😀"
+        );
         assert!(parse_message("[1e400]").is_err());
+    }
+
+    #[test]
+    fn members_keep_the_exact_text_of_their_values() {
+        let message = parse_message(
+            "{\"jsonrpc\":\"2.0\", \"id\" : 18446744073709551617 ,\"x\":[1,{\"b\":\"]}\\\"\"}],\"m\":-0}",
+        )
+        .unwrap();
+        let texts: Vec<(&str, &str)> = message
+            .members
+            .iter()
+            .map(|(key, text)| (key.as_str(), *text))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("jsonrpc", "\"2.0\""),
+                ("id", "18446744073709551617"),
+                ("x", "[1,{\"b\":\"]}\\\"\"}]"),
+                ("m", "-0")
+            ]
+        );
+        assert_eq!(message.duplicate, None);
+        assert!(parse_message("[1,2]").unwrap().members.is_empty());
+    }
+
+    #[test]
+    fn a_repeated_key_is_found_at_any_depth_and_located() {
+        let duplicate = |text: &str| parse_message(text).unwrap().duplicate;
+        let at = |key: &str, within: Option<&str>| {
+            Some(DuplicateKey {
+                key: key.into(),
+                within: within.map(str::to_string),
+            })
+        };
+        assert_eq!(duplicate(r#"{"id":1,"id":2}"#), at("id", None));
+        assert_eq!(duplicate(r#"{"id":1,"\u0069d":2}"#), at("id", None));
+        assert_eq!(
+            duplicate(r#"{"params":{"name":"a","name":"b"}}"#),
+            at("name", Some("params"))
+        );
+        assert_eq!(
+            duplicate(r#"{"params":{"arguments":{"x":[{"k":1,"k":2}]}}}"#),
+            at("k", Some("params"))
+        );
+        // The same key in sibling objects, or an object's key inside a string, is no repeat.
+        assert_eq!(
+            duplicate(r#"{"a":{"k":1},"b":{"k":1},"c":[{"k":1},{"k":2}]}"#),
+            None
+        );
+        assert_eq!(duplicate(r#"{"a":"\"a\":1,\"a\":2"}"#), None);
     }
 
     #[test]

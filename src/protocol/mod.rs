@@ -35,17 +35,17 @@ impl Server {
         let reply = match jsonrpc::classify(frame) {
             jsonrpc::Incoming::Ignore => return None,
             jsonrpc::Incoming::Invalid { id, error } => {
-                jsonrpc::error_reply(id, &self.redact(error))
+                jsonrpc::error_reply(&id, &self.redact(error))
             }
             jsonrpc::Incoming::Notification => return None,
             jsonrpc::Incoming::Request { id, method, params } => {
                 match methods::dispatch(self, &method, params.as_ref()) {
-                    Ok(result) => jsonrpc::result_reply(id, result, &self.redactor),
-                    Err(error) => jsonrpc::error_reply(id, &self.redact(error)),
+                    Ok(result) => jsonrpc::result_reply(&id, result, &self.redactor),
+                    Err(error) => jsonrpc::error_reply(&id, &self.redact(error)),
                 }
             }
         };
-        Some(crate::json::to_compact(&reply))
+        Some(reply)
     }
 
     fn redact(&self, error: RpcError) -> RpcError {
