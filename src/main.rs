@@ -70,6 +70,7 @@ fn main() -> ExitCode {
 /// (the last absolute path this process resolves), harden the process, confine it, and only
 /// then read the first byte of stdin.
 fn serve(options: &cli::ServeOptions) -> Result<(), String> {
+    refuse_discarded_stdout()?;
     let project = options
         .project_dir()
         .map_err(|e| format!("cannot determine the project directory: {e}"))?;
@@ -135,4 +136,23 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         ));
     }
     served.map_err(|e| e.to_string())
+}
+
+/// stdout carries every reply. When it is `/dev/null` (which is also what the Rust runtime
+/// makes of a stdout that was closed before start-up), every request would still run and
+/// every answer be lost, so the server refuses to start instead. (A closed stdin becomes
+/// `/dev/null` too: end of input at once, exit 0; a closed stderr only loses log lines.)
+fn refuse_discarded_stdout() -> Result<(), String> {
+    use rustix::fs::{fstat, stat, FileType};
+    let (Ok(out), Ok(null)) = (fstat(std::io::stdout()), stat("/dev/null")) else {
+        return Ok(());
+    };
+    let is_char_device = FileType::from_raw_mode(out.st_mode) == FileType::CharacterDevice;
+    if is_char_device && out.st_rdev == null.st_rdev {
+        return Err(
+            "stdout is closed or /dev/null, so no reply could reach the client; refusing to start"
+                .into(),
+        );
+    }
+    Ok(())
 }
