@@ -106,7 +106,14 @@ impl<'a> Scan<'a> {
                 break;
             }
         }
-        &self.text[start..self.at.min(self.text.len())]
+        self.slice(start)
+    }
+
+    /// The text from `start` to the current position. The scan only runs on valid JSON, where
+    /// every stop is an ASCII delimiter, so this is never empty by accident; `get` keeps even
+    /// an impossible mis-step from panicking.
+    fn slice(&self, start: usize) -> &'a str {
+        self.text.get(start..self.at).unwrap_or_default()
     }
 
     /// Skips one value; `within` is the top-level member it belongs to (`None` at the top).
@@ -163,7 +170,10 @@ impl<'a> Scan<'a> {
                 serde_json::from_str::<String>(quoted)
                     .map_err(|error| ParseError(error.to_string()))?
             } else {
-                quoted[1..quoted.len() - 1].to_string()
+                quoted
+                    .get(1..quoted.len() - 1)
+                    .unwrap_or_default()
+                    .to_string()
             };
             self.skip_whitespace();
             self.at += 1; // the colon
@@ -171,8 +181,7 @@ impl<'a> Scan<'a> {
             let start = self.at;
             self.value(Some(within.unwrap_or(&key)))?;
             if top {
-                self.members
-                    .push((key.clone(), &self.text[start..self.at.min(self.text.len())]));
+                self.members.push((key.clone(), self.slice(start)));
             }
             if !keys.insert(key.clone()) && self.duplicate.is_none() {
                 self.duplicate = Some(DuplicateKey {
@@ -330,6 +339,84 @@ mod tests {
         );
         assert_eq!(message.duplicate, None);
         assert!(parse_message("[1,2]").unwrap().members.is_empty());
+    }
+
+    #[test]
+    fn every_member_text_parses_back_to_the_members_value() {
+        let documents = [
+            r#"{"a" : [ ] , "b":{ "c" : [1 ,2] } ,"d":"x\"}\\","e":true,"f":null,"g":-1.5e-3}"#,
+            r#"{"k":"é\u00e9\ud83d\ude00","\u006b2":{"":{}},"n":1E+2}"#,
+            r#"{}"#,
+            "{\n\t\"x\"\r:\n0\n}",
+        ];
+        for text in documents {
+            let message = parse_message(text).unwrap();
+            let object = message.value.as_object().unwrap();
+            assert_eq!(message.members.len(), object.len(), "{text}");
+            for (key, member) in &message.members {
+                let reparsed: Value = serde_json::from_str(member).unwrap();
+                assert_eq!(&reparsed, &object[key], "{text}: {key}");
+                assert_eq!(member.trim(), *member, "{text}: {key}");
+            }
+        }
+    }
+
+    fn next(seed: &mut u64, n: u64) -> u64 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (*seed >> 33) % n
+    }
+
+    /// A small deterministic generator of documents with keys and strings that need escapes.
+    fn generated(seed: &mut u64, depth: usize) -> Value {
+        let words = ["id", "a\"b", "\\", "é", "\u{1f600}", "", "}", "]:,", "\n"];
+        let kind = if depth == 0 {
+            next(seed, 4)
+        } else {
+            next(seed, 6)
+        };
+        match kind {
+            0 => Value::from(words[next(seed, 9) as usize]),
+            1 => serde_json::json!(next(seed, 1 << 20) as f64 / 7.0),
+            2 => Value::from(next(seed, 3) == 0),
+            3 => Value::Null,
+            4 => (0..next(seed, 4))
+                .map(|_| generated(seed, depth - 1))
+                .collect(),
+            _ => {
+                let mut map = serde_json::Map::new();
+                for _ in 0..next(seed, 5) {
+                    let key = format!("{}{}", words[next(seed, 9) as usize], next(seed, 3));
+                    map.insert(key, generated(seed, depth - 1));
+                }
+                Value::Object(map)
+            }
+        }
+    }
+
+    #[test]
+    fn generated_documents_scan_exactly_like_the_parser_reads_them() {
+        let mut seed = 7;
+        for _ in 0..2000 {
+            let mut map = serde_json::Map::new();
+            map.insert("k".into(), generated(&mut seed, 4));
+            map.insert("\"id\"".into(), generated(&mut seed, 3));
+            let document = Value::Object(map);
+            for text in [
+                serde_json::to_string(&document).unwrap(),
+                serde_json::to_string_pretty(&document).unwrap(),
+            ] {
+                let message = parse_message(&text).unwrap();
+                assert_eq!(message.duplicate, None, "{text}");
+                assert_eq!(message.members.len(), 2, "{text}");
+                for (key, member) in &message.members {
+                    let reparsed: Value = serde_json::from_str(member).unwrap();
+                    assert_eq!(reparsed, message.value[key], "{text}");
+                    assert!(document.get(key).is_some(), "{text}: {key}");
+                }
+            }
+        }
     }
 
     #[test]
