@@ -8,6 +8,7 @@
 //! handling is serde_json's default everywhere else.
 
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// Deepest array/object nesting accepted anywhere (protocol lines and stored files). The tool
@@ -153,7 +154,7 @@ impl<'a> Scan<'a> {
     /// `None`) it also records each member's text.
     fn object(&mut self, within: Option<&str>) -> Result<(), ParseError> {
         let top = within.is_none();
-        let mut keys = HashSet::new();
+        let mut keys = Keys::default();
         self.at += 1;
         loop {
             self.skip_whitespace();
@@ -166,14 +167,13 @@ impl<'a> Scan<'a> {
                 _ => {}
             }
             let quoted = self.string();
-            let key = if quoted.contains('\\') {
-                serde_json::from_str::<String>(quoted)
-                    .map_err(|error| ParseError(error.to_string()))?
+            let key: Cow<'a, str> = if quoted.contains('\\') {
+                Cow::Owned(
+                    serde_json::from_str::<String>(quoted)
+                        .map_err(|error| ParseError(error.to_string()))?,
+                )
             } else {
-                quoted
-                    .get(1..quoted.len() - 1)
-                    .unwrap_or_default()
-                    .to_string()
+                Cow::Borrowed(quoted.get(1..quoted.len() - 1).unwrap_or_default())
             };
             self.skip_whitespace();
             self.at += 1; // the colon
@@ -181,17 +181,44 @@ impl<'a> Scan<'a> {
             let start = self.at;
             self.value(Some(within.unwrap_or(&key)))?;
             if top {
-                self.members.push((key.clone(), self.slice(start)));
+                self.members.push((key.to_string(), self.slice(start)));
             }
-            if !keys.insert(key.clone()) && self.duplicate.is_none() {
+            if self.duplicate.is_none() && !keys.insert(key.clone()) {
                 self.duplicate = Some(DuplicateKey {
-                    key,
+                    key: key.into_owned(),
                     within: within.map(str::to_string),
                 });
             }
         }
         self.at += 1;
         Ok(())
+    }
+}
+
+/// The keys seen so far in one object: a short list searched linearly (most objects have a
+/// handful of keys), then a hash set, so one huge object still costs linear time.
+#[derive(Default)]
+struct Keys<'a> {
+    few: Vec<Cow<'a, str>>,
+    many: HashSet<Cow<'a, str>>,
+}
+
+impl<'a> Keys<'a> {
+    const FEW: usize = 16;
+
+    /// Records `key`; `false` when the object already had it.
+    fn insert(&mut self, key: Cow<'a, str>) -> bool {
+        if self.many.is_empty() {
+            if self.few.contains(&key) {
+                return false;
+            }
+            if self.few.len() < Self::FEW {
+                self.few.push(key);
+                return true;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        self.many.insert(key)
     }
 }
 
@@ -444,6 +471,12 @@ mod tests {
             None
         );
         assert_eq!(duplicate(r#"{"a":"\"a\":1,\"a\":2"}"#), None);
+        // Past the short list, the hash set takes over and still finds the repeat.
+        let wide: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let wide = wide.join(",");
+        assert_eq!(duplicate(&format!("{{{wide}}}")), None);
+        assert_eq!(duplicate(&format!("{{{wide},\"k3\":0}}")), at("k3", None));
+        assert_eq!(duplicate(&format!("{{{wide},\"k39\":0}}")), at("k39", None));
     }
 
     #[test]
