@@ -13,6 +13,7 @@ pub mod harness;
 pub mod install;
 pub mod json;
 pub mod knowledge;
+pub mod log;
 pub mod prompts;
 pub mod protocol;
 pub mod resources;

@@ -6,6 +6,7 @@ use codex_harness_mcp::cli::{self, Command};
 use codex_harness_mcp::confine;
 use codex_harness_mcp::harness::knowledge;
 use codex_harness_mcp::install::{self, Action};
+use codex_harness_mcp::log;
 use codex_harness_mcp::protocol::Server;
 use codex_harness_mcp::sanitize::Redactor;
 use codex_harness_mcp::store::{self, Store};
@@ -15,7 +16,7 @@ fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1)) {
         Ok(command) => command,
         Err(error) => {
-            eprintln!("codex-harness-mcp: {error}\n\n{}", cli::HELP);
+            log::line(format_args!("codex-harness-mcp: {error}\n\n{}", cli::HELP));
             return ExitCode::from(2);
         }
     };
@@ -49,14 +50,16 @@ fn main() -> ExitCode {
                 }
             }
             Err(error) => {
-                eprintln!("codex-harness-mcp: confinement self-test: {error}");
+                log::line(format_args!(
+                    "codex-harness-mcp: confinement self-test: {error}"
+                ));
                 ExitCode::from(2)
             }
         },
         Command::Serve(options) => match serve(&options) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
-                eprintln!("codex-harness-mcp: {error}");
+                log::line(format_args!("codex-harness-mcp: {error}"));
                 ExitCode::from(1)
             }
         },
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
 /// stdin.
 fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     let inherited = confine::descriptors::close_inherited();
+    refuse_discarded_stdout()?;
     let project = options
         .project_dir()
         .map_err(|e| format!("cannot determine the project directory: {e}"))?;
@@ -94,21 +98,22 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         },
     )
     .map_err(|e| e.to_string())?;
-    eprintln!(
-        "{}",
-        posture.stderr_line(env!("CARGO_PKG_VERSION"), &project.to_string_lossy())
-    );
+    log::line(posture.stderr_line(env!("CARGO_PKG_VERSION"), &project.to_string_lossy()));
     for warning in posture.warnings() {
-        eprintln!("{warning}");
+        log::line(warning);
     }
     if let Some(warning) = &filesystem_warning {
-        eprintln!("{warning}");
+        log::line(warning);
     }
     if inherited > 0 {
-        eprintln!("codex-harness-mcp: closed {inherited} inherited descriptor(s) above stderr");
+        log::line(format_args!(
+            "codex-harness-mcp: closed {inherited} inherited descriptor(s) above stderr"
+        ));
     }
     if reaped > 0 {
-        eprintln!("codex-harness-mcp: removed {reaped} orphaned temp file(s)");
+        log::line(format_args!(
+            "codex-harness-mcp: removed {reaped} orphaned temp file(s)"
+        ));
     }
     let redactor = Redactor::new(
         [
@@ -125,15 +130,36 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         redactor,
         posture: posture.to_json(),
     };
-    server
-        .serve(std::io::stdin().lock(), &mut output)
-        .map_err(|e| format!("stdio failed: {e}"))?;
-    // Clean exit: fold the knowledge journal into index.json so a Node server sees every item.
-    // Failing here loses nothing (the journal stays and is folded in later), and every request
-    // was answered, so it is a warning, not a failed session.
+    // A failed reply write ends the session with status 1: a reply the client asked for was
+    // not delivered, so a supervisor must not mistake it for the clean end of input.
+    let served = server.serve(std::io::stdin().lock(), &mut output);
+    // Either way, fold the knowledge journal into index.json so a Node server sees every
+    // item. Failing here loses nothing (the journal stays and is folded in later), so it is a
+    // warning, not a failed session.
     if let Err(error) = knowledge::compact_if_pending(&server.store) {
         let message = server.redactor.redact(&error.0);
-        eprintln!("codex-harness-mcp: warning: knowledge index not compacted at exit: {message}");
+        log::line(format_args!(
+            "codex-harness-mcp: warning: knowledge index not compacted at exit: {message}"
+        ));
+    }
+    served.map_err(|e| e.to_string())
+}
+
+/// stdout carries every reply. When it is `/dev/null` (which is also what the Rust runtime
+/// makes of a stdout that was closed before start-up), every request would still run and
+/// every answer be lost, so the server refuses to start instead. (A closed stdin becomes
+/// `/dev/null` too: end of input at once, exit 0; a closed stderr only loses log lines.)
+fn refuse_discarded_stdout() -> Result<(), String> {
+    use rustix::fs::{fstat, stat, FileType};
+    let (Ok(out), Ok(null)) = (fstat(std::io::stdout()), stat("/dev/null")) else {
+        return Ok(());
+    };
+    let is_char_device = FileType::from_raw_mode(out.st_mode) == FileType::CharacterDevice;
+    if is_char_device && out.st_rdev == null.st_rdev {
+        return Err(
+            "stdout is closed or /dev/null, so no reply could reach the client; refusing to start"
+                .into(),
+        );
     }
     Ok(())
 }

@@ -703,3 +703,62 @@ fn list_clients_prints_every_client_id() {
     assert_eq!(ids.first(), Some(&"codex"));
     assert_eq!(&ids[1..], &JSON_CLIENTS[..]);
 }
+
+/// Every directory and file beneath `dir`, with its permission bits.
+fn modes_beneath(dir: &Path, out: &mut Vec<(PathBuf, u32)>) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let meta = std::fs::symlink_metadata(entry.path()).unwrap();
+        out.push((entry.path(), meta.permissions().mode() & 0o7777));
+        if meta.is_dir() {
+            modes_beneath(&entry.path(), out);
+        }
+    }
+}
+
+#[test]
+fn under_umask_000_new_files_are_0600_new_directories_0700_and_existing_modes_are_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let setup = Setup::new("umask");
+    // One existing file with its own mode; everything else (including CODEX_HOME itself and
+    // every client's subdirectories) is created by the installer.
+    let existing = setup.path("claude-code");
+    write(&existing, &existing_config("claude-code"));
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let output = Command::new("sh")
+        .args(["-c", "umask 000; exec \"$0\" \"$@\""])
+        .arg(BINARY)
+        .args(["install", "--clients", "all"])
+        .env("HOME", setup.home())
+        .env("CODEX_HOME", setup.codex_home())
+        .env_remove("CODEX_WORKDIR")
+        .current_dir(setup.project())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let mut modes = Vec::new();
+    modes_beneath(&setup.home(), &mut modes);
+    modes_beneath(&setup.project(), &mut modes);
+    let backup = PathBuf::from(format!("{}.bak", existing.display()));
+    let mut files = 0;
+    for (path, mode) in &modes {
+        let expected = if path.is_dir() {
+            0o700
+        } else if *path == existing || *path == backup {
+            0o640
+        } else {
+            files += 1;
+            0o600
+        };
+        assert_eq!(*mode, expected, "{}: {mode:o}", path.display());
+        assert_eq!(mode & 0o002, 0, "world-writable: {}", path.display());
+    }
+    // Nine new configuration files, the replaced one and its backup.
+    assert_eq!(files, 9, "{modes:?}");
+    assert!(modes.iter().any(|(p, _)| *p == backup), "{modes:?}");
+    assert!(
+        modes.iter().any(|(p, _)| *p == setup.codex_home()),
+        "{modes:?}"
+    );
+}

@@ -363,3 +363,125 @@ fn stdout_carries_only_protocol_lines() {
     assert!(stderr.contains("landlock enforced"), "{stderr}");
     assert!(output.status.success());
 }
+
+/// Id texts a double would alter (or that two of which a double would merge), and string,
+/// null and escape forms; each must come back exactly as written.
+const ID_FORMS: [&str; 22] = [
+    "18446744073709551617",
+    "18446744073709551616",
+    "9007199254740993",
+    "9007199254740992",
+    "123456789012345678901234567890",
+    "-0",
+    "0",
+    "-0.0",
+    "1e2",
+    "1E2",
+    "1e+2",
+    "100",
+    "1.0",
+    "1",
+    "1.50",
+    "0.1",
+    "1e-7",
+    "-1",
+    "\"a\\u0062\"",
+    "\"\\/\\ud83d\\ude00é\"",
+    "\"\"",
+    "null",
+];
+
+#[test]
+fn every_id_form_is_echoed_byte_for_byte_or_refused_with_null_id() {
+    let project = TempProject::new("ids");
+    let mut server = Server::start(&project.path);
+    for id in ID_FORMS {
+        server.send_raw(
+            format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}\n").as_bytes(),
+        );
+        let line = server.recv_line();
+        let echoed = format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"result\":{{}}}}");
+        let reply: Value = serde_json::from_str(&line).unwrap();
+        let refused = || reply["id"].is_null() && reply["error"]["code"] == -32600;
+        assert!(line == echoed || refused(), "id {id} came back as {line}");
+    }
+    // Whitespace around the id is not part of it; an invalid request keeps its id exactly too.
+    server.send_raw(b"{\"jsonrpc\":\"2.0\",\"id\" :  1e2 ,\"method\":\"ping\"}\n");
+    assert_eq!(
+        server.recv_line(),
+        r#"{"jsonrpc":"2.0","id":1e2,"result":{}}"#
+    );
+    server.send_raw(b"{\"jsonrpc\":\"1.0\",\"id\":-0,\"method\":\"ping\"}\n");
+    assert!(server
+        .recv_line()
+        .starts_with(r#"{"jsonrpc":"2.0","id":-0,"error":{"code":-32600"#));
+    assert_eq!(server.finish(), 0);
+}
+
+#[test]
+fn distinct_ids_never_collide() {
+    let project = TempProject::new("collide");
+    let mut server = Server::start(&project.path);
+    let batch: String = ID_FORMS
+        .iter()
+        .map(|id| format!("{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}\n"))
+        .collect();
+    server.send_raw(batch.as_bytes());
+    let mut seen = std::collections::HashSet::new();
+    for id in ID_FORMS {
+        let line = server.recv_line();
+        let prefix = r#"{"jsonrpc":"2.0","id":"#;
+        let echoed = line
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(r#","result":{}}"#))
+            .unwrap_or_else(|| panic!("{line}"));
+        assert_eq!(echoed, id);
+        assert!(seen.insert(echoed.to_string()), "{echoed} answered twice");
+    }
+    assert_eq!(server.finish(), 0);
+}
+
+#[test]
+fn a_key_repeated_in_the_envelope_is_32600_and_in_params_32602() {
+    let project = TempProject::new("dupkeys");
+    let mut server = Server::start(&project.path);
+    let envelope = [
+        r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}"#,
+        r#"{"jsonrpc":"2.0","id":1,"\u0069d":2,"method":"ping"}"#,
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/list"}"#,
+        r#"{"jsonrpc":"2.0","jsonrpc":"2.0","id":1,"method":"ping"}"#,
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{},"params":{}}"#,
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping","extra":{"k":1,"k":2}}"#,
+    ];
+    for line in envelope {
+        server.send_raw(format!("{line}\n").as_bytes());
+        let reply = server.recv();
+        assert_eq!(error_code(&reply), -32600, "{line}: {reply}");
+        assert_eq!(reply["id"], Value::Null, "{line}: {reply}");
+    }
+    let params = [
+        r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"harness_list","name":"harness_bootstrap","arguments":{}}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"harness_bootstrap","arguments":{},"arguments":{}}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"harness_record_trace","arguments":{"kind":"attempt","summary":"s","raw":"r","summary":"t"}}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"harness_bootstrap","arguments":{"x":[{"k":1,"k":2}]}}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"resources/read","params":{"uri":"harness://state","uri":"harness://security"}}"#,
+    ];
+    for line in params {
+        server.send_raw(format!("{line}\n").as_bytes());
+        let reply = server.recv();
+        assert_eq!(error_code(&reply), -32602, "{line}: {reply}");
+        assert_eq!(reply["id"], 7, "{line}: {reply}");
+    }
+    // Nothing ran: no harness directory content was written by the refused calls.
+    assert!(project.files_in("traces").is_empty());
+    assert!(!project.harness().join("state.json").exists());
+    // The same key in sibling objects is no repeat, and the stream goes on.
+    server.send_raw(
+        br#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"harness_bootstrap","arguments":{}},"x":{"name":1,"arguments":[{"k":1},{"k":1}]}}"#,
+    );
+    server.send_raw(b"\n");
+    let ok = server.recv();
+    assert_eq!(ok["id"], 8);
+    assert!(ok.get("error").is_none(), "{ok}");
+    assert_eq!(server.finish(), 0);
+}

@@ -1,6 +1,7 @@
 //! The list of replays: one entry per catalogue ID, in catalogue order.
 
 use crate::harness::Outcome;
+use crate::{confinement, content, knowledge, paths, protocol, round10_edges, store, workflow};
 use crate::{confinement, content, knowledge, paths, protocol, round10_process, store, workflow};
 
 /// How an entry is judged.
@@ -506,6 +507,36 @@ pub fn all() -> Vec<Replay> {
             round10_process::r10_8,
             "unknown calls EPERM; MAP_LOCKED, madvise unchecked",
             "ENOSYS default, EPERM by name"
+        ),
+        replay!(
+            "R10-12",
+            round10_edges::r10_12,
+            "installer run under umask 000",
+            "files 0600, directories 0700"
+        ),
+        replay!(
+            "R10-9",
+            round10_edges::r10_9,
+            "client closes stdout, keeps writing requests",
+            "exit 1 at the first failed reply"
+        ),
+        replay!(
+            "R10-16",
+            round10_edges::r10_16,
+            "client closes the read end of stderr",
+            "every reply, exit 0"
+        ),
+        replay!(
+            "R10-10",
+            round10_edges::r10_10,
+            "ids 2^64+1, -0, 1e2, 1.0 and look-alikes",
+            "echoed byte for byte, no collision"
+        ),
+        replay!(
+            "R10-11",
+            round10_edges::r10_11,
+            "repeated method/id/name/arguments keys",
+            "-32600 id null / -32602, nothing ran"
         ),
     ]
 }

@@ -198,7 +198,7 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
     let (command, places) = match prepared {
         Ok(found) => found,
         Err(error) => {
-            eprintln!("codex-harness-mcp {verb}: {error}");
+            crate::log::line(format_args!("codex-harness-mcp {verb}: {error}"));
             return 1;
         }
     };
@@ -261,7 +261,9 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
             }
             Ok(state) => format!("{state}; the edits run unconfined"),
             Err(error) => {
-                eprintln!("codex-harness-mcp {verb}: {error}; nothing was written");
+                crate::log::line(format_args!(
+                    "codex-harness-mcp {verb}: {error}; nothing was written"
+                ));
                 return 1;
             }
         }
@@ -292,12 +294,14 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
             ),
             Err(_) => String::new(),
         };
-        eprintln!(
+        crate::log::line(format_args!(
             "codex-harness-mcp {verb}: {}{place}: {outcome}",
             job.request.client.id()
-        );
+        ));
     }
-    eprintln!("codex-harness-mcp {verb}: Landlock: {landlock}");
+    crate::log::line(format_args!(
+        "codex-harness-mcp {verb}: Landlock: {landlock}"
+    ));
     u8::from(failed)
 }
 

@@ -20,11 +20,13 @@ pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 /// Suffix of the backup of the previous version, written next to the file.
 pub const BACKUP_SUFFIX: &str = ".bak";
 
-/// Mode of a configuration file the installer creates (before the umask).
-const NEW_FILE_MODE: u32 = 0o666;
+/// Mode of a configuration file the installer creates: owner only, whatever the umask (a
+/// configuration names a command the client runs, so no other user may write it, and it may
+/// hold tokens, so no other user may read it). An existing file keeps its own mode.
+const NEW_FILE_MODE: u32 = 0o600;
 
-/// Mode of a directory the installer creates (before the umask).
-const NEW_DIR_MODE: u32 = 0o777;
+/// Mode of a directory the installer creates: owner only, whatever the umask.
+const NEW_DIR_MODE: u32 = 0o700;
 
 fn describe(path: &Path, errno: Errno) -> String {
     format!("{}: {}", path.display(), std::io::Error::from(errno))
@@ -39,7 +41,12 @@ pub fn open_parent(
     create: bool,
 ) -> Result<Option<OwnedFd>, String> {
     if create {
-        std::fs::create_dir_all(anchor).map_err(|e| format!("{}: {e}", anchor.display()))?;
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(NEW_DIR_MODE)
+            .create(anchor)
+            .map_err(|e| format!("{}: {e}", anchor.display()))?;
     }
     // O_RDONLY rather than O_PATH: the descriptor must also serve `fsync` after the rename.
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
@@ -128,7 +135,7 @@ pub fn read_existing(
 }
 
 /// Replaces `name` in `dir` with `content`: a fresh temp file in the same directory, written,
-/// given `mode` (or the default less the umask), `fsync`ed, renamed over `name`, and the
+/// given `mode` (or [`NEW_FILE_MODE`]), `fsync`ed, renamed over `name`, and the
 /// directory `fsync`ed. On any error the temp file is removed and `name` is untouched.
 pub fn replace_atomically(
     dir: &OwnedFd,

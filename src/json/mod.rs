@@ -10,5 +10,5 @@ mod read;
 mod write;
 
 pub use number::{js_number, number_value, rounded_number, to_fixed};
-pub use read::{parse_lenient, parse_message, ParseError, MAX_JSON_DEPTH};
+pub use read::{parse_lenient, parse_message, DuplicateKey, Message, ParseError, MAX_JSON_DEPTH};
 pub use write::{object_to_pretty_file, to_compact, to_pretty, to_pretty_at, to_pretty_file};

@@ -1,9 +1,9 @@
 //! JSON-RPC 2.0 messages: classifying a frame, and building replies.
 
-use crate::json::parse_message;
+use crate::json::{parse_message, to_compact};
 use crate::sanitize::Redactor;
 use crate::transport::Frame;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 pub const PARSE_ERROR: i64 = -32700;
 pub const INVALID_REQUEST: i64 = -32600;
@@ -29,30 +29,49 @@ impl RpcError {
     }
 }
 
+/// A request id exactly as the client wrote it: the JSON text of a string, a number or
+/// `null`, echoed byte for byte. Re-printing it from a parsed value would go through a
+/// double (`18446744073709551617` would come back as `18446744073709552000`, `1e2` as `100`,
+/// `-0` as `0`) and let two distinct ids collide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Id(String);
+
+impl Id {
+    /// The id of a reply to a line whose own id cannot be trusted.
+    pub fn null() -> Id {
+        Id("null".into())
+    }
+
+    /// The JSON text written into the reply.
+    pub fn as_json(&self) -> &str {
+        &self.0
+    }
+}
+
 /// What a frame turned out to be.
 pub enum Incoming {
     /// A blank line.
     Ignore,
     /// Not a valid request: answer with this error and id.
-    Invalid { id: Value, error: RpcError },
+    Invalid { id: Id, error: RpcError },
     /// A valid message without `id`: never answered.
     Notification,
     Request {
-        id: Value,
+        id: Id,
         method: String,
         params: Option<Value>,
     },
 }
 
 pub fn classify(frame: &Frame) -> Incoming {
-    let invalid = |id: Value, code, message: String| Incoming::Invalid {
+    let invalid = |id: Id, code, message: String| Incoming::Invalid {
         id,
         error: RpcError::new(code, message),
     };
     let bytes = match frame {
         Frame::Oversize { .. } => {
             return invalid(
-                Value::Null,
+                Id::null(),
                 PARSE_ERROR,
                 "JSON-RPC line exceeds maximum allowed size.".into(),
             )
@@ -61,7 +80,7 @@ pub fn classify(frame: &Frame) -> Incoming {
     };
     let Ok(text) = std::str::from_utf8(bytes) else {
         return invalid(
-            Value::Null,
+            Id::null(),
             PARSE_ERROR,
             "Invalid JSON: the line is not valid UTF-8.".into(),
         );
@@ -72,29 +91,47 @@ pub fn classify(frame: &Frame) -> Incoming {
     }
     let message = match parse_message(text) {
         Ok(message) => message,
-        Err(error) => return invalid(Value::Null, PARSE_ERROR, format!("Invalid JSON: {error}")),
+        Err(error) => return invalid(Id::null(), PARSE_ERROR, format!("Invalid JSON: {error}")),
     };
-    let Value::Object(mut object) = message else {
-        let detail = if message.is_array() {
+    let Value::Object(mut object) = message.value else {
+        let detail = if message.value.is_array() {
             " Batch arrays are not supported; send one request per line."
         } else {
             ""
         };
         return invalid(
-            Value::Null,
+            Id::null(),
             INVALID_REQUEST,
             format!("Invalid JSON-RPC request.{detail}"),
         );
     };
-    let id = object.get("id").cloned();
+    // A repeated key makes the message ambiguous (which `id`, which `method`?), so it is
+    // refused rather than resolved last-one-wins; inside `params` it is the params that are
+    // invalid, and the request's id can still be trusted.
+    let duplicate_in_params = match &message.duplicate {
+        None => false,
+        Some(duplicate) if duplicate.within.as_deref() == Some("params") => true,
+        Some(_) => {
+            return invalid(
+                Id::null(),
+                INVALID_REQUEST,
+                "Invalid JSON-RPC request: a key appears twice in one object.".into(),
+            )
+        }
+    };
+    let id_text = message
+        .members
+        .iter()
+        .find(|(key, _)| key == "id")
+        .map(|(_, text)| Id((*text).to_string()));
     // JSON-RPC 2.0: an id is a string, a number or null. An array or object id is refused
     // (and not echoed: it could be arbitrarily large or deep).
-    let id_shape_ok = id
-        .as_ref()
+    let id_shape_ok = object
+        .get("id")
         .is_none_or(|id| id.is_string() || id.is_number() || id.is_null());
     if !id_shape_ok {
         return invalid(
-            Value::Null,
+            Id::null(),
             INVALID_REQUEST,
             "Invalid JSON-RPC request: id must be a string, a number or null.".into(),
         );
@@ -103,14 +140,21 @@ pub fn classify(frame: &Frame) -> Incoming {
         && object.get("method").is_some_and(Value::is_string);
     if !valid {
         return invalid(
-            id.unwrap_or(Value::Null),
+            id_text.unwrap_or_else(Id::null),
             INVALID_REQUEST,
             "Invalid JSON-RPC request.".into(),
         );
     }
-    let Some(id) = id else {
+    let Some(id) = id_text else {
         return Incoming::Notification;
     };
+    if duplicate_in_params {
+        return invalid(
+            id,
+            INVALID_PARAMS,
+            "Invalid params: a key appears twice in one object.".into(),
+        );
+    }
     let method = object
         .get("method")
         .and_then(Value::as_str)
@@ -123,24 +167,25 @@ pub fn classify(frame: &Frame) -> Incoming {
     }
 }
 
-fn envelope(id: Value) -> Map<String, Value> {
-    let mut reply = Map::new();
-    reply.insert("jsonrpc".into(), json!("2.0"));
-    reply.insert("id".into(), id);
-    reply
+/// `{"jsonrpc":"2.0","id":<id>,"<field>":<body>}`, the id spliced in as the client wrote it.
+fn reply(id: &Id, field: &str, body: &Value) -> String {
+    format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":{},\"{field}\":{}}}",
+        id.as_json(),
+        to_compact(body)
+    )
 }
 
-pub fn error_reply(id: Value, error: &RpcError) -> Value {
-    let mut reply = envelope(id);
-    reply.insert(
-        "error".into(),
-        json!({"code": error.code, "message": error.message}),
-    );
-    Value::Object(reply)
+pub fn error_reply(id: &Id, error: &RpcError) -> String {
+    reply(
+        id,
+        "error",
+        &json!({"code": error.code, "message": error.message}),
+    )
 }
 
 /// A successful reply. A tool's `isError` text is an error message too, so it is redacted.
-pub fn result_reply(id: Value, mut result: Value, redactor: &Redactor) -> Value {
+pub fn result_reply(id: &Id, mut result: Value, redactor: &Redactor) -> String {
     if result.get("isError") == Some(&Value::Bool(true)) {
         if let Some(Value::Array(content)) = result.get_mut("content") {
             for item in content.iter_mut() {
@@ -150,9 +195,7 @@ pub fn result_reply(id: Value, mut result: Value, redactor: &Redactor) -> Value 
             }
         }
     }
-    let mut reply = envelope(id);
-    reply.insert("result".into(), result);
-    Value::Object(reply)
+    reply(id, "result", &result)
 }
 
 #[cfg(test)]
@@ -178,7 +221,7 @@ mod tests {
     fn invalid_requests_keep_their_id() {
         match classify(&line(r#"{"jsonrpc":"2.0","id":5}"#)) {
             Incoming::Invalid { id, error } => {
-                assert_eq!(id, json!(5));
+                assert_eq!(id.as_json(), "5");
                 assert_eq!(error.code, INVALID_REQUEST);
             }
             _ => panic!("expected invalid"),
@@ -189,10 +232,7 @@ mod tests {
     fn null_id_is_a_request_and_missing_id_a_notification() {
         assert!(matches!(
             classify(&line(r#"{"jsonrpc":"2.0","id":null,"method":"x"}"#)),
-            Incoming::Request {
-                id: Value::Null,
-                ..
-            }
+            Incoming::Request { id, .. } if id == Id::null()
         ));
         assert!(matches!(
             classify(&line(r#"{"jsonrpc":"2.0","method":"x"}"#)),

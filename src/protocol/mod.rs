@@ -16,9 +16,10 @@ pub use methods::{POSTURE_META_KEY, PREFERRED_PROTOCOL_VERSION, SUPPORTED_PROTOC
 
 use crate::sanitize::Redactor;
 use crate::store::Store;
-use crate::transport::{for_each_frame, Frame};
+use crate::transport::{for_each_frame, Frame, StdioError};
 use serde_json::Value;
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
+use std::ops::ControlFlow;
 
 /// Everything a request can reach: the store of the pinned project, the redactor for error
 /// texts, and the confinement posture reported by `initialize` and the security resource.
@@ -34,17 +35,17 @@ impl Server {
         let reply = match jsonrpc::classify(frame) {
             jsonrpc::Incoming::Ignore => return None,
             jsonrpc::Incoming::Invalid { id, error } => {
-                jsonrpc::error_reply(id, &self.redact(error))
+                jsonrpc::error_reply(&id, &self.redact(error))
             }
             jsonrpc::Incoming::Notification => return None,
             jsonrpc::Incoming::Request { id, method, params } => {
                 match methods::dispatch(self, &method, params.as_ref()) {
-                    Ok(result) => jsonrpc::result_reply(id, result, &self.redactor),
-                    Err(error) => jsonrpc::error_reply(id, &self.redact(error)),
+                    Ok(result) => jsonrpc::result_reply(&id, result, &self.redactor),
+                    Err(error) => jsonrpc::error_reply(&id, &self.redact(error)),
                 }
             }
         };
-        Some(crate::json::to_compact(&reply))
+        Some(reply)
     }
 
     fn redact(&self, error: RpcError) -> RpcError {
@@ -55,28 +56,27 @@ impl Server {
     }
 
     /// Serves until `input` ends: every complete line gets its reply, written and flushed
-    /// before the next line is handled. Returns when input is exhausted (status 0).
-    pub fn serve(&self, input: impl Read, output: &mut impl Write) -> io::Result<()> {
-        let mut write_error = None;
-        for_each_frame(input, |frame| {
-            if write_error.is_some() {
-                return;
+    /// before the next line is handled. Returns `Ok` at the end of input; the first failed
+    /// read or reply write ends the session at once (a client that closed our stdout would
+    /// otherwise have every later request executed and its answer discarded).
+    pub fn serve(&self, input: impl Read, output: &mut impl Write) -> Result<(), StdioError> {
+        let end = for_each_frame(input, |frame| {
+            let Some(line) = self.handle_frame(&frame) else {
+                return ControlFlow::Continue(());
+            };
+            match output
+                .write_all(line.as_bytes())
+                .and_then(|()| output.write_all(b"\n"))
+                .and_then(|()| output.flush())
+            {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(error) => ControlFlow::Break(StdioError::Write(error)),
             }
-            if let Some(line) = self.handle_frame(&frame) {
-                let sent = output
-                    .write_all(line.as_bytes())
-                    .and_then(|()| output.write_all(b"\n"))
-                    .and_then(|()| output.flush());
-                if let Err(error) = sent {
-                    write_error = Some(error);
-                }
-            }
-        })?;
-        match write_error {
-            // The client went away: nothing more can be said to it.
-            Some(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-            Some(error) => Err(error),
-            None => Ok(()),
+        });
+        match end {
+            Ok(ControlFlow::Continue(())) => Ok(()),
+            Ok(ControlFlow::Break(error)) => Err(error),
+            Err(error) => Err(StdioError::Read(error)),
         }
     }
 }

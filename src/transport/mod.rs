@@ -3,9 +3,11 @@
 //! Owns exactly one job: turning arbitrary chunks of bytes into a sequence of [`Frame`]s that
 //! does not depend on how the stream was chunked. It never interprets the bytes (UTF-8 and
 //! JSON are the protocol layer's business) and never holds more than [`MAX_LINE_BYTES`] of a
-//! line: a longer line is counted, dropped and reported as [`Frame::Oversize`].
+//! line: a longer line is counted, dropped and reported as [`Frame::Oversize`]. It also names
+//! the two ways the stdio stream itself can fail ([`StdioError`]).
 
 use std::io::{self, Read};
+use std::ops::ControlFlow;
 
 /// Longest line accepted, in bytes, excluding its newline.
 pub const MAX_LINE_BYTES: usize = 1_000_000;
@@ -19,6 +21,32 @@ pub enum Frame {
     Line(Vec<u8>),
     /// A line longer than [`MAX_LINE_BYTES`]; only its length was kept.
     Oversize { length: usize },
+}
+
+/// Why a session ended before the end of its input.
+#[derive(Debug)]
+pub enum StdioError {
+    /// Reading stdin failed.
+    Read(io::Error),
+    /// Writing a reply to stdout failed: the client has gone away (or stdout is broken), so
+    /// nothing it asks for can be answered any more.
+    Write(io::Error),
+}
+
+impl std::fmt::Display for StdioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Read(error) => write!(f, "reading a request from stdin failed: {error}"),
+            Self::Write(error) if error.kind() == io::ErrorKind::BrokenPipe => write!(
+                f,
+                "the client closed stdout ({error}); stopping without reading further requests"
+            ),
+            Self::Write(error) => write!(
+                f,
+                "writing a reply to stdout failed ({error}); stopping without reading further requests"
+            ),
+        }
+    }
 }
 
 /// Incremental splitter. Feed it chunks with [`Framer::push`], then call [`Framer::finish`]
@@ -78,8 +106,12 @@ impl Framer {
 }
 
 /// Reads `input` to its end, handing each frame to `on_frame` as soon as it is complete.
-/// Interrupted reads are retried; other read errors end the stream like EOF does.
-pub fn for_each_frame(mut input: impl Read, mut on_frame: impl FnMut(Frame)) -> io::Result<()> {
+/// `on_frame` stops the loop by returning `Break`, which is returned without reading further.
+/// Interrupted reads are retried; other read errors end the loop with the error.
+pub fn for_each_frame<B>(
+    mut input: impl Read,
+    mut on_frame: impl FnMut(Frame) -> ControlFlow<B>,
+) -> io::Result<ControlFlow<B>> {
     let mut framer = Framer::new();
     let mut chunk = vec![0u8; READ_CHUNK_BYTES];
     let mut frames = Vec::new();
@@ -91,11 +123,14 @@ pub fn for_each_frame(mut input: impl Read, mut on_frame: impl FnMut(Frame)) -> 
             Err(error) => return Err(error),
         };
         framer.push(&chunk[..read], &mut frames);
-        frames.drain(..).for_each(&mut on_frame);
+        for frame in frames.drain(..) {
+            if let stop @ ControlFlow::Break(_) = on_frame(frame) {
+                return Ok(stop);
+            }
+        }
     }
     framer.finish(&mut frames);
-    frames.into_iter().for_each(on_frame);
-    Ok(())
+    Ok(frames.into_iter().try_for_each(on_frame))
 }
 
 #[cfg(test)]
@@ -171,10 +206,25 @@ mod tests {
     #[test]
     fn reader_loop_delivers_every_frame_then_the_tail() {
         let mut seen = Vec::new();
-        for_each_frame(&b"one\ntwo"[..], |frame| seen.push(frame)).unwrap();
+        let end = for_each_frame(&b"one\ntwo"[..], |frame| {
+            seen.push(frame);
+            ControlFlow::<()>::Continue(())
+        });
+        assert_eq!(end.unwrap(), ControlFlow::Continue(()));
         assert_eq!(
             seen,
             vec![Frame::Line(b"one".to_vec()), Frame::Line(b"two".to_vec())]
         );
+    }
+
+    #[test]
+    fn a_break_stops_the_loop_before_the_next_frame() {
+        let mut seen = 0;
+        let end = for_each_frame(&b"one\ntwo\nthree"[..], |_| {
+            seen += 1;
+            ControlFlow::Break("stop")
+        });
+        assert_eq!(end.unwrap(), ControlFlow::Break("stop"));
+        assert_eq!(seen, 1);
     }
 }

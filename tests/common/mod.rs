@@ -132,6 +132,14 @@ impl Server {
         drop(self.stdin.take());
     }
 
+    /// Reads one reply line as the server wrote it, without its newline.
+    pub fn recv_line(&mut self) -> String {
+        let mut line = String::new();
+        let read = self.stdout.read_line(&mut line).expect("read reply");
+        assert!(read > 0, "server closed stdout");
+        line.trim_end_matches('\n').to_string()
+    }
+
     /// Reads one reply line.
     pub fn recv(&mut self) -> Value {
         let mut line = String::new();
