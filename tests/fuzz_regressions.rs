@@ -46,7 +46,8 @@ fn sanitize_text_accepts_the_largest_limit() {
 
 /// sanitizer: truncating `…</untrusted-datax` right after its marker word left
 /// `</untrusted-data` followed by the suffix's newline: a live closing marker in "sanitised"
-/// text. The partial opener is now left out of the kept prefix.
+/// text. The partial opener is now left out of the kept prefix (and since markers need no
+/// word boundary any more, `</untrusted-datax` is itself redacted before the cut).
 #[test]
 fn truncation_cannot_complete_a_block_marker() {
     let text = include_str!("fixtures/fuzz/sanitizer_truncated_closer.txt");
@@ -56,7 +57,10 @@ fn truncation_cannot_complete_a_block_marker() {
         assert!(!lower.contains("</untrusted-data\n"), "{max}: {out:?}");
         assert!(!lower.contains("<untrusted-data\n"), "{max}: {out:?}");
     }
-    assert_eq!(sanitize_text(text, 16), "\n[truncated 17 characters]");
+    assert_eq!(
+        sanitize_text(text, 16),
+        "[untrusted-data-\n[truncated 17 characters]"
+    );
 }
 
 /// sanitizer: with markers matched after NFKC folding, a marker word followed by U+017F

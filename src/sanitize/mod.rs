@@ -3,7 +3,9 @@
 //! random ids and the redaction of the project path. Pure functions: no I/O, no state
 //! (except the random source for ids).
 
+mod fold;
 mod ids;
+mod markers;
 mod redact;
 mod text;
 mod utf16;
