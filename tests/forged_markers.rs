@@ -57,7 +57,10 @@ fn no_forged_marker_survives_sanitize_text() {
             assert_eq!(sanitize_text(&out, MAX_TEXT_LENGTH), out, "not idempotent");
             for max in 0..text.chars().count() + 2 {
                 let cut = sanitize_text(&text, max);
-                assert!(marker_offsets(&cut).is_empty(), "{why} cut at {max}: {cut:?}");
+                assert!(
+                    marker_offsets(&cut).is_empty(),
+                    "{why} cut at {max}: {cut:?}"
+                );
             }
             let block = untrusted_block(Some(&text), "t");
             assert_eq!(
@@ -171,7 +174,10 @@ fn no_forged_marker_survives_any_output_end_to_end() {
         ("harness_next_step", json!({})),
         ("harness_compact_context", json!({})),
         ("harness_list_knowledge", json!({})),
-        ("harness_query_knowledge", json!({"query": "untrusted data"})),
+        (
+            "harness_query_knowledge",
+            json!({"query": "untrusted data"}),
+        ),
         ("harness_audit_governance", json!({})),
         ("harness_export_governance_report", json!({})),
         ("harness_export_observability_report", json!({})),
@@ -188,7 +194,11 @@ fn no_forged_marker_survives_any_output_end_to_end() {
         .iter()
         .map(|r| r["uri"].as_str().expect("uri").to_string())
         .collect();
-    uris.extend(contracts.iter().map(|id| format!("harness://contract/{id}")));
+    uris.extend(
+        contracts
+            .iter()
+            .map(|id| format!("harness://contract/{id}")),
+    );
     for uri in &uris {
         let reply = server.request("resources/read", json!({"uri": uri}));
         outputs.push((format!("resource {uri}"), reply));

@@ -7,14 +7,29 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-const ANGLES: &str = "<\u{276c}\u{ab}\u{300a}\u{2770}\u{27ea}\u{2264}\u{2266}\u{2a7d}\u{29fc}\u{2991}\u{2989}";
+const ANGLES: &str =
+    "<\u{276c}\u{ab}\u{300a}\u{2770}\u{27ea}\u{2264}\u{2266}\u{2a7d}\u{29fc}\u{2991}\u{2989}";
 const ANGLE_NAMES: [&str; 14] = [
-    "lt", "LT", "nlt", "lang", "langle", "LeftAngleBracket", "lsaquo", "laquo", "Lt", "ll", "le",
-    "leq", "lE", "leqq",
+    "lt",
+    "LT",
+    "nlt",
+    "lang",
+    "langle",
+    "LeftAngleBracket",
+    "lsaquo",
+    "laquo",
+    "Lt",
+    "ll",
+    "le",
+    "leq",
+    "lE",
+    "leqq",
 ];
 
 fn from_hex(digits: &str) -> Option<char> {
-    u32::from_str_radix(digits, 16).ok().and_then(char::from_u32)
+    u32::from_str_radix(digits, 16)
+        .ok()
+        .and_then(char::from_u32)
 }
 
 /// The `(offset, character)` a reader decodes at the start of `rest`, and its byte length.
@@ -35,10 +50,7 @@ fn decode(rest: &str) -> (char, usize) {
     if let Some(body) = rest.strip_prefix("\\u{") {
         if let Some(close) = body.find('}').filter(|n| (1..=6).contains(n)) {
             if body[..close].chars().all(|c| c.is_ascii_hexdigit()) {
-                return (
-                    from_hex(&body[..close]).unwrap_or('\u{fffd}'),
-                    close + 4,
-                );
+                return (from_hex(&body[..close]).unwrap_or('\u{fffd}'), close + 4);
             }
         }
     }
