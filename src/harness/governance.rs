@@ -379,7 +379,7 @@ pub fn audit(store: &Store, request: &AuditRequest) -> Result<Value, ToolError> 
     let state = load_state(store)?;
     let contract = load_contract(store, request.contract_id.as_deref(), &state)?;
     let traces = read_recent_traces(store, request.max_traces)?;
-    let gates = read_recent_gates(store, request.max_gates)?;
+    let gates = read_recent_gates(store, request.max_gates)?.records;
     let policy = read_policy(store)?;
     let mut findings = Findings(Vec::new());
     let network = js_string(&policy["networkAllowed"]);

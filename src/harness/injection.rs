@@ -4,7 +4,7 @@
 //! The scan only labels evidence; it never changes or rejects what is stored.
 
 use crate::sanitize::utf16_prefix;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Shortest run of base64 alphabet characters reported as a hidden payload.
 pub const BASE64_RUN: usize = 4096;
