@@ -11,7 +11,7 @@ mod loose_marker;
 
 use codex_harness_mcp::sanitize::{sanitize_text, untrusted_block, MAX_TEXT_LENGTH};
 use common::{Server, TempProject};
-use loose_marker::marker_offsets;
+use loose_marker::{forged_marker_offsets, marker_offsets, without_genuine_markers};
 use serde_json::{json, Value};
 
 fn corpus() -> Vec<(String, String)> {
@@ -72,30 +72,6 @@ fn no_forged_marker_survives_sanitize_text() {
     }
 }
 
-/// `text` less the server's genuine block markers: an opener `<untrusted-data source="…">`
-/// that ends its line, and a closer `</untrusted-data>` alone on its line (both possibly
-/// indented or after a list bullet).
-fn without_genuine_markers(text: &str) -> String {
-    const OPENER: &str = "<untrusted-data source=\"";
-    text.split('\n')
-        .map(|line| {
-            if line.trim() == "</untrusted-data>" {
-                return "";
-            }
-            match line.find(OPENER) {
-                Some(at)
-                    if line.ends_with("\">")
-                        && !line[at + OPENER.len()..line.len() - 2].contains(['"', '<', '>']) =>
-                {
-                    &line[..at]
-                }
-                _ => line,
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// Every string in `value`; a text content item holding JSON is read as that JSON.
 fn strings(value: &Value, out: &mut Vec<String>) {
     match value {
@@ -114,7 +90,7 @@ fn assert_clean(what: &str, value: &Value) -> usize {
     strings(value, &mut texts);
     for text in &texts {
         let stripped = without_genuine_markers(text);
-        let found = marker_offsets(&stripped);
+        let found = forged_marker_offsets(text);
         assert!(
             found.is_empty(),
             "{what}: marker-like text at {:?} in {stripped:?}",

@@ -1,7 +1,7 @@
 //! The list of replays: one entry per catalogue ID, in catalogue order.
 
 use crate::harness::Outcome;
-use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
+use crate::{confinement, content, knowledge, paths, protocol, round10_markers, store, workflow};
 
 /// How an entry is judged.
 pub enum Check {
@@ -488,6 +488,24 @@ pub fn all() -> Vec<Replay> {
             store::x_20,
             "EFBIG, EPIPE, SIGTERM mid-burst",
             "TOOLERR, clean exit, state whole"
+        ),
+        replay!(
+            "R10-2",
+            round10_markers::r10_2,
+            "forged closers: confusables, separators, look-alike brackets, references",
+            "no marker-like text in any output"
+        ),
+        replay!(
+            "R10-4",
+            round10_markers::r10_4,
+            "Node-written trace (no riskTier) with an injection phrase",
+            "scanned on read, never clean"
+        ),
+        replay!(
+            "R10-5",
+            round10_markers::r10_5,
+            "FIFO / hard link among knowledge items and gates",
+            "listing serves the rest, names the skipped"
         ),
     ]
 }

@@ -139,3 +139,33 @@ pub fn marker_offsets(text: &str) -> Vec<usize> {
         .map(|window| window[0].0)
         .collect()
 }
+
+/// `text` less the server's genuine block markers: an opener `<untrusted-data source="…">`
+/// that ends its line, and a closer `</untrusted-data>` alone on its line (both possibly
+/// indented or after a list bullet).
+pub fn without_genuine_markers(text: &str) -> String {
+    const OPENER: &str = "<untrusted-data source=\"";
+    text.split('\n')
+        .map(|line| {
+            if line.trim() == "</untrusted-data>" {
+                return "";
+            }
+            match line.find(OPENER) {
+                Some(at)
+                    if line.ends_with("\">")
+                        && !line[at + OPENER.len()..line.len() - 2].contains(['"', '<', '>']) =>
+                {
+                    &line[..at]
+                }
+                _ => line,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Offsets (in [`without_genuine_markers`] of `text`) of marker-like text other than the
+/// server's own block markers.
+pub fn forged_marker_offsets(text: &str) -> Vec<usize> {
+    marker_offsets(&without_genuine_markers(text))
+}
