@@ -19,6 +19,7 @@ use codex_harness_mcp::sanitize::{safe_file_id, sanitize_text, slugify, untruste
 use fuzz_support::HOSTILE;
 use libfuzzer_sys::fuzz_target;
 
+#[allow(dead_code)] // The target uses the detector, not the genuine-marker stripping.
 #[path = "../../tests/support/loose_marker.rs"]
 mod loose_marker;
 use loose_marker::marker_offsets as markers;

@@ -55,7 +55,11 @@ fn decode(rest: &str) -> (char, usize) {
         }
     }
     if let Some(mut body) = rest.strip_prefix('&') {
-        while body.len() >= 4 && body[..4].eq_ignore_ascii_case("amp;") {
+        while body
+            .as_bytes()
+            .get(..4)
+            .is_some_and(|b| b.eq_ignore_ascii_case(b"amp;"))
+        {
             body = &body[4..];
         }
         let used = |left: &str| rest.len() - left.len();
