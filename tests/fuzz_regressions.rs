@@ -3,6 +3,10 @@
 //! raw libFuzzer input is kept next to the readable fixture under `tests/fixtures/fuzz/` and
 //! can be replayed with `cargo +nightly fuzz run <target> <file>`.
 
+#[allow(dead_code)] // Only the detector itself is used here.
+#[path = "support/loose_marker.rs"]
+mod loose_marker;
+
 use codex_harness_mcp::sanitize::sanitize_text;
 use codex_harness_mcp::schema::validate;
 use serde_json::Value;
@@ -46,7 +50,8 @@ fn sanitize_text_accepts_the_largest_limit() {
 
 /// sanitizer: truncating `…</untrusted-datax` right after its marker word left
 /// `</untrusted-data` followed by the suffix's newline: a live closing marker in "sanitised"
-/// text. The partial opener is now left out of the kept prefix.
+/// text. The partial opener is now left out of the kept prefix (and since markers need no
+/// word boundary any more, `</untrusted-datax` is itself redacted before the cut).
 #[test]
 fn truncation_cannot_complete_a_block_marker() {
     let text = include_str!("fixtures/fuzz/sanitizer_truncated_closer.txt");
@@ -56,7 +61,10 @@ fn truncation_cannot_complete_a_block_marker() {
         assert!(!lower.contains("</untrusted-data\n"), "{max}: {out:?}");
         assert!(!lower.contains("<untrusted-data\n"), "{max}: {out:?}");
     }
-    assert_eq!(sanitize_text(text, 16), "\n[truncated 17 characters]");
+    assert_eq!(
+        sanitize_text(text, 16),
+        "[untrusted-data-\n[truncated 17 characters]"
+    );
 }
 
 /// sanitizer: with markers matched after NFKC folding, a marker word followed by U+017F
@@ -72,4 +80,36 @@ fn a_non_ascii_letter_after_the_marker_word_is_a_boundary() {
         "{out:?}"
     );
     assert!(out.starts_with("[untrusted-data-marker-redacted]"));
+}
+
+/// sanitizer: every raw input the target kept (`tests/fixtures/fuzz/sanitizer/`), read as its
+/// text (the bytes after the target's 4-byte header, lossily), leaves nothing the loose
+/// detector takes for a marker, whole or cut at any length. The first run of the loose-marker
+/// invariant found that the detector itself sliced `&` + a 4-byte character mid-character
+/// (`crash-90aed9d6…`: `&#…;&\u{b3123}`); the sanitiser was right, the oracle now is too.
+#[test]
+fn kept_sanitizer_inputs_leave_no_marker_like_text() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz/sanitizer");
+    #[allow(clippy::disallowed_methods)] // Reads committed fixtures.
+    let entries = std::fs::read_dir(&dir).expect("fixture directory");
+    let mut replayed = 0;
+    for entry in entries {
+        let path = entry.expect("entry").path();
+        #[allow(clippy::disallowed_methods)]
+        let bytes = std::fs::read(&path).expect("fixture");
+        let text = String::from_utf8_lossy(bytes.get(4..).unwrap_or_default()).into_owned();
+        // The finding: the detector must read the raw text without panicking.
+        loose_marker::marker_offsets(&text);
+        for max in (0..text.len() + 2).chain([12_000]) {
+            let out = sanitize_text(&text, max);
+            assert!(
+                loose_marker::marker_offsets(&out).is_empty(),
+                "{}: cut at {max}: {out:?}",
+                path.display()
+            );
+        }
+        replayed += 1;
+    }
+    assert!(replayed >= 4, "only {replayed} inputs replayed");
 }

@@ -471,3 +471,72 @@ fn record_files_at_the_size_limit_are_read_and_one_byte_more_is_refused() {
     let above = server.call("harness_eval_gate", json!({"contract_id": "big"}));
     assert!(error_text(&above).contains("larger than"), "{above}");
 }
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn skipped_files(result: &Value) -> Vec<String> {
+    result["skipped"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no skipped list in {result}"))
+        .iter()
+        .map(|s| {
+            assert!(s["reason"].as_str().is_some_and(|r| !r.is_empty()), "{s}");
+            s["file"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// A FIFO or a hard link planted among knowledge items, gates or contracts is skipped by the
+/// listings, which name it and why, and serve every other entry.
+#[test]
+fn a_listing_skips_a_planted_fifo_or_hard_link_and_serves_the_rest() {
+    let project = TempProject::new("listing-skip");
+    let sentinel = outside_sentinel(&project);
+    let mut server = Server::start(&project.path);
+    server.call_ok("harness_bootstrap", json!({}));
+    server.call_ok(
+        "harness_create_contract",
+        json!({"title": "Keep going", "goal": "serve the rest"}),
+    );
+    server.call_ok(
+        "harness_record_knowledge",
+        json!({"title": "Good item", "content": "still listed"}),
+    );
+    server.call_ok("harness_eval_gate", json!({}));
+    let harness = project.harness();
+    for dir in ["knowledge/items", "gates", "contracts"] {
+        mkfifo(&harness.join(dir).join("0-pipe.json"));
+        std::fs::hard_link(&sentinel, harness.join(dir).join("0-linked.json"))
+            .expect("hard link within one filesystem");
+    }
+    let planted = |dir: &str| vec![format!("{dir}/0-linked.json"), format!("{dir}/0-pipe.json")];
+
+    let rebuilt = server.call_ok("harness_rebuild_knowledge_index", json!({}));
+    assert_eq!(rebuilt["itemCount"], 1, "{rebuilt}");
+    assert_eq!(skipped_files(&rebuilt), planted("knowledge/items"));
+
+    let gates: Value =
+        serde_json::from_str(&server.read_resource("harness://gates/recent")).unwrap();
+    assert_eq!(gates["recentGates"].as_array().unwrap().len(), 1, "{gates}");
+    assert_eq!(skipped_files(&gates), planted("gates"));
+
+    let listed = server.call_ok("harness_list", json!({}));
+    assert_eq!(listed["contracts"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(skipped_files(&listed), planted("contracts"));
+    let contracts: Value =
+        serde_json::from_str(&server.read_resource("harness://contracts")).unwrap();
+    assert_eq!(skipped_files(&contracts), planted("contracts"));
+
+    // Reading the refused entry itself still fails closed.
+    let direct = server.call("harness_eval_gate", json!({"contract_id": "0-pipe"}));
+    assert!(error_text(&direct).contains("FIFO"));
+    assert!(server.call_ok("harness_audit_governance", json!({}))["status"].is_string());
+    assert_eq!(std::fs::read_to_string(&sentinel).unwrap(), "untouched");
+    let _ = std::fs::remove_file(sentinel);
+}

@@ -2,6 +2,7 @@
 
 use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, round10_edges, store, workflow};
+use crate::{confinement, content, knowledge, paths, protocol, round10_markers, store, workflow};
 use crate::{confinement, content, knowledge, paths, protocol, round10_process, store, workflow};
 
 /// How an entry is judged.
@@ -537,6 +538,24 @@ pub fn all() -> Vec<Replay> {
             round10_edges::r10_11,
             "repeated method/id/name/arguments keys",
             "-32600 id null / -32602, nothing ran"
+        ),
+        replay!(
+            "R10-2",
+            round10_markers::r10_2,
+            "forged closers: confusables, separators, look-alike brackets, references",
+            "no marker-like text in any output"
+        ),
+        replay!(
+            "R10-4",
+            round10_markers::r10_4,
+            "Node-written trace (no riskTier) with an injection phrase",
+            "scanned on read, never clean"
+        ),
+        replay!(
+            "R10-5",
+            round10_markers::r10_5,
+            "FIFO / hard link among knowledge items and gates",
+            "listing serves the rest, names the skipped"
         ),
     ]
 }

@@ -18,6 +18,7 @@ mod knowledge;
 mod paths;
 mod protocol;
 mod round10_edges;
+mod round10_markers;
 mod round10_process;
 mod store;
 mod workflow;

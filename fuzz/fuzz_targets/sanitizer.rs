@@ -1,12 +1,14 @@
 //! `sanitize_text`, `untrusted_block`, `safe_file_id` and `slugify` on hostile text.
 //!
 //! Checks, against the sanitiser's contract rather than its code:
-//! - no stripped code point and no CR survives; no `<untrusted-data` / `</untrusted-data`
-//!   opener (ASCII case-insensitive, at an ASCII word boundary) survives;
+//! - no stripped code point and no CR survives; nothing the independent loose detector
+//!   (`tests/support/loose_marker.rs`: references decoded, NFKC + UTS #39 skeleton + case,
+//!   everything but letters, digits and `<`-likes dropped) takes for a marker survives;
 //! - untruncated output is exactly the untruncated sanitisation of the input, and is a fixed
 //!   point (`s(s(x)) == s(x)`); truncated output is the longest prefix of it that fits in
-//!   `max` UTF-16 units (less a trailing marker word the cut would complete) plus
-//!   `\n[truncated N characters]` with the right N;
+//!   `max` UTF-16 units, possibly shortened to a `<`-like start (the cut backs off over a
+//!   partial marker or a split character reference), plus `\n[truncated N characters]`
+//!   with the right N;
 //! - `untrusted_block` of the output opens once at its start and closes once at its end;
 //! - `safe_file_id` only returns `^[A-Za-z0-9._-]+$` without `..`; `slugify` only returns
 //!   `^[a-z0-9-]{1,56}$`.
@@ -14,14 +16,22 @@
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use codex_harness_mcp::sanitize::{safe_file_id, sanitize_text, slugify, untrusted_block};
-use fuzz_support::{hostile_string, HOSTILE};
+use fuzz_support::HOSTILE;
 use libfuzzer_sys::fuzz_target;
+
+#[allow(dead_code)] // The target uses the detector, not the genuine-marker stripping.
+#[path = "../../tests/support/loose_marker.rs"]
+mod loose_marker;
+use loose_marker::marker_offsets as markers;
+
+/// Labels the server really wraps text with (a label is never user text).
+const LABELS: &[&str] = &["contract.title", "trace.raw", "gate.evidence[3]", "knowledge.item.content"];
 
 #[derive(Debug)]
 struct Case {
     text: String,
     max: usize,
-    source: String,
+    source: &'static str,
 }
 
 impl<'a> Arbitrary<'a> for Case {
@@ -30,7 +40,7 @@ impl<'a> Arbitrary<'a> for Case {
             0 => codex_harness_mcp::sanitize::MAX_TEXT_LENGTH,
             _ => u.int_in_range(0..=200)?,
         };
-        let source = hostile_string(u, 3)?;
+        let source = u.choose(LABELS)?;
         if u.ratio(1, 4)? {
             // Raw mode, for seeds: the rest of the input is the text.
             let text = String::from_utf8_lossy(u.bytes(u.len())?).into_owned();
@@ -55,23 +65,6 @@ fn is_stripped(ch: char) -> bool {
         | '\u{feff}' | '\u{fffd}' | '\r')
 }
 
-/// Byte offsets of every block opener or closer at an ASCII word boundary.
-fn markers(text: &str) -> Vec<usize> {
-    let lower = text.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    let mut found = Vec::new();
-    for (at, _) in lower.match_indices("untrusted-data") {
-        let opener = (at >= 1 && bytes[at - 1] == b'<')
-            || (at >= 2 && bytes[at - 1] == b'/' && bytes[at - 2] == b'<');
-        let after = bytes.get(at + "untrusted-data".len());
-        let boundary = !after.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
-        if opener && boundary {
-            found.push(at);
-        }
-    }
-    found
-}
-
 fn units(text: &str) -> usize {
     text.encode_utf16().count()
 }
@@ -92,12 +85,17 @@ fn check(case: &Case) {
             .take_while(|end| units(&full[..*end]) <= case.max)
             .last()
             .map_or("", |end| &full[..end]);
-        // A trailing marker word left by the cut is dropped (the suffix would complete it).
-        let lower = longest.to_ascii_lowercase();
-        let kept = ["</untrusted-data", "<untrusted-data"]
-            .iter()
-            .find(|marker| lower.ends_with(*marker))
-            .map_or(longest, |marker| &longest[..longest.len() - marker.len()]);
+        // The cut may back off, but only to keep whole tokens or to drop a partial marker:
+        // whatever was dropped is a proper suffix of the longest prefix.
+        let kept = out
+            .rsplit_once("\n[truncated ")
+            .map_or("", |(kept, _)| kept);
+        assert!(longest.starts_with(kept), "kept text is not a prefix: {out:?}");
+        let dropped = &longest[kept.len()..];
+        assert!(
+            dropped.is_empty() || dropped.contains(['<', '&', '%', '\\']) || !dropped.is_ascii(),
+            "cut backed off over plain text: {dropped:?}"
+        );
         let suffix = format!("\n[truncated {} characters]", units(&full) - units(kept));
         assert_eq!(out, format!("{kept}{suffix}"), "wrong truncation");
         assert!(units(&out) <= case.max + units(&suffix));
@@ -105,13 +103,13 @@ fn check(case: &Case) {
     assert!(!out.chars().any(is_stripped), "stripped char survived: {out:?}");
     assert!(markers(&out).is_empty(), "marker survived truncation: {out:?}");
 
-    let block = untrusted_block(Some(&out), &case.source);
+    let block = untrusted_block(Some(&out), case.source);
     assert!(block.starts_with("<untrusted-data source=\""), "{block:?}");
     assert!(block.ends_with("\n</untrusted-data>"), "{block:?}");
     let found = markers(&block);
     assert_eq!(found.len(), 2, "block has extra markers: {block:?}");
-    assert_eq!(found[0], 1);
-    assert_eq!(found[1], block.len() - "untrusted-data>".len());
+    assert_eq!(found[0], 0);
+    assert_eq!(found[1], block.len() - "</untrusted-data>".len());
 
     if let Some(id) = safe_file_id(&case.text) {
         assert!(!id.is_empty() && !id.contains(".."), "{id:?}");

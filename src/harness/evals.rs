@@ -66,9 +66,9 @@ impl Kind {
     }
 }
 
-/// Every record of a family, in file-name order.
+/// Every record of a family, in file-name order (a refused entry is skipped, on stderr).
 pub fn read_all(store: &Store, kind: Kind) -> Result<Vec<Value>, ToolError> {
-    read_all_records(store, kind.dir())
+    Ok(read_all_records(store, kind.dir())?.records)
 }
 
 /// Every record of a family, newest first (stable for equal timestamps).

@@ -1,6 +1,7 @@
 //! Governance: normalising and persisting `policy.json`, the PASS/FLAG/BLOCK audit of the
 //! active contract's evidence, and the audit's Markdown report.
 
+use super::injection::scan_trace;
 use super::policy::{default_policy, POLICY_FILE};
 use super::records::{
     bullet_list, check_output_paths, load_contract, read_json, read_recent_gates,
@@ -137,12 +138,19 @@ fn positive_budget(contract: &Value, key: &str) -> Option<f64> {
         .filter(|n| n.is_finite() && *n > 0.0)
 }
 
-fn risk_rank(trace: &Value) -> u8 {
-    match trace.get("riskTier").and_then(Value::as_str) {
+fn tier_rank(tier: Option<&str>) -> u8 {
+    match tier {
         Some("high") => 2,
         Some("medium") => 1,
         _ => 0,
     }
+}
+
+/// The worse of the stored tier and a scan of the trace as read: a trace without a tier (the
+/// Node server wrote none) or with a hand-edited one is never taken as clean unscanned.
+fn risk_rank(trace: &Value) -> u8 {
+    let stored = tier_rank(trace.get("riskTier").and_then(Value::as_str));
+    stored.max(tier_rank(Some(scan_trace(trace).0)))
 }
 
 /// The contract findings, in the original's order (plus the injection scan before budgets).
@@ -382,7 +390,7 @@ pub fn audit(store: &Store, request: &AuditRequest) -> Result<Value, ToolError> 
     let state = load_state(store)?;
     let contract = load_contract(store, request.contract_id.as_deref(), &state)?;
     let traces = read_recent_traces(store, request.max_traces)?;
-    let gates = read_recent_gates(store, request.max_gates)?;
+    let gates = read_recent_gates(store, request.max_gates)?.records;
     let policy = read_policy(store)?;
     let mut findings = Findings(Vec::new());
     let network = js_string(&policy["networkAllowed"]);

@@ -4,7 +4,7 @@
 //! The scan only labels evidence; it never changes or rejects what is stored.
 
 use crate::sanitize::utf16_prefix;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Shortest run of base64 alphabet characters reported as a hidden payload.
 pub const BASE64_RUN: usize = 4096;
@@ -140,18 +140,27 @@ pub fn scan(text: &str) -> (&'static str, Vec<Value>) {
     (tier, matches)
 }
 
-/// Adds `riskTier` and `riskMatches` (after the original keys) from the non-empty `sources`,
-/// joined by newlines.
-pub fn annotate(entry: &mut Map<String, Value>, sources: &[&str]) {
-    let text = sources
+/// The text of a trace that the scan reads: its summary, raw output and verification command.
+const TRACE_TEXT: [&str; 3] = ["/summary", "/raw", "/verification/commandOrCheck"];
+
+/// The scan of a trace's text (non-empty fields, joined by newlines).
+pub fn scan_trace(trace: &Value) -> (&'static str, Vec<Value>) {
+    let text = TRACE_TEXT
         .iter()
+        .filter_map(|pointer| trace.pointer(pointer).and_then(Value::as_str))
         .filter(|s| !s.is_empty())
-        .copied()
         .collect::<Vec<_>>()
         .join("\n");
-    let (tier, matches) = scan(&text);
-    entry.insert("riskTier".into(), json!(tier));
-    entry.insert("riskMatches".into(), Value::Array(matches));
+    scan(&text)
+}
+
+/// Adds `riskTier` and `riskMatches` (after the original keys) to a new trace.
+pub fn annotate(trace: &mut Value) {
+    let (tier, matches) = scan_trace(trace);
+    if let Value::Object(entry) = trace {
+        entry.insert("riskTier".into(), json!(tier));
+        entry.insert("riskMatches".into(), Value::Array(matches));
+    }
 }
 
 #[cfg(test)]
@@ -205,10 +214,21 @@ mod tests {
 
     #[test]
     fn annotation_keeps_original_keys_first() {
-        let mut entry = json!({"id": "t", "raw": "x"}).as_object().cloned().unwrap();
-        annotate(&mut entry, &["ignore previous", "", "new persona"]);
-        let keys: Vec<&String> = entry.keys().collect();
-        assert_eq!(keys, ["id", "raw", "riskTier", "riskMatches"]);
+        let mut entry = json!({"id": "t", "summary": "ignore previous", "raw": "",
+            "verification": {"commandOrCheck": "new persona"}});
+        annotate(&mut entry);
+        let keys: Vec<&String> = entry.as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "summary",
+                "raw",
+                "verification",
+                "riskTier",
+                "riskMatches"
+            ]
+        );
         assert_eq!(entry["riskTier"], "high");
     }
 }

@@ -5,7 +5,7 @@ use super::ToolError;
 use crate::agent_text;
 use crate::json::parse_lenient;
 use crate::sanitize::{js_string, safe_file_id, untrusted_block, untrusted_list, AgentText, Form};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use serde_json::{json, Map, Value};
 use std::path::{Component, Path, PathBuf};
 
@@ -91,15 +91,78 @@ pub fn names_with_suffix(store: &Store, dir: &str, suffix: &str) -> Result<Vec<S
         .collect())
 }
 
-/// Every JSON record of `dir`, in file-name order (unreadable-as-absent files skipped).
-pub fn read_all_records(store: &Store, dir: &str) -> Result<Vec<Value>, ToolError> {
-    let mut records = Vec::new();
-    for name in names_with_suffix(store, dir, ".json")? {
-        if let Some(record) = read_json(store, &format!("{dir}/{name}"))? {
-            records.push(record);
+/// An entry a listing left out: its file (relative to the harness directory) and why.
+pub struct Skipped {
+    pub file: String,
+    pub reason: String,
+}
+
+/// The records a listing read, and the entries it refused.
+pub struct Listing {
+    pub records: Vec<Value>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Listing {
+    /// Adds `skipped: [{file, reason}]` to a listing's result when something was skipped, so
+    /// the result keeps the original's shape otherwise.
+    pub fn report_into(skipped: &[Skipped], result: &mut Value) {
+        if let (false, Value::Object(map)) = (skipped.is_empty(), result) {
+            let entries = skipped
+                .iter()
+                .map(|s| json!({"file": s.file, "reason": s.reason}))
+                .collect();
+            map.insert("skipped".into(), Value::Array(entries));
         }
     }
-    Ok(records)
+}
+
+/// True for the errors that mean "this entry is not a record the store will read" (a FIFO,
+/// a hard link, a symlink, an oversized file): one such entry must not hide the rest.
+fn is_refusal(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::NotRegular { .. } | StoreError::Symlink { .. } | StoreError::TooLarge { .. }
+    )
+}
+
+/// Reads `dir/name` for each of `names`, in order. An entry the store refuses or that is not
+/// valid JSON is skipped and named (in the listing and on stderr); any other error fails the
+/// listing. Writes to a refused entry still fail: only reading is lenient.
+pub fn read_listed<'a>(
+    store: &Store,
+    dir: &str,
+    names: impl IntoIterator<Item = &'a String>,
+) -> Result<Listing, ToolError> {
+    let mut listing = Listing {
+        records: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for name in names {
+        let file = format!("{dir}/{name}");
+        let reason = match store.read(&file) {
+            Ok(None) => continue,
+            Ok(Some(bytes)) => match parse_lenient(&bytes) {
+                Ok(record) => {
+                    listing.records.push(record);
+                    continue;
+                }
+                Err(error) => format!("Invalid JSON in {file}: {error}"),
+            },
+            Err(error) if is_refusal(&error) => error.to_string(),
+            Err(error) => return Err(error.into()),
+        };
+        crate::log::line(format_args!(
+            "codex-harness-mcp: warning: a listing skipped {file}: {reason}"
+        ));
+        listing.skipped.push(Skipped { file, reason });
+    }
+    Ok(listing)
+}
+
+/// Every JSON record of `dir`, in file-name order (refused entries skipped and named).
+pub fn read_all_records(store: &Store, dir: &str) -> Result<Listing, ToolError> {
+    read_listed(store, dir, &names_with_suffix(store, dir, ".json")?)
 }
 
 /// A stored record by id: `None` when the id is unsafe or the file is missing.
@@ -128,7 +191,7 @@ pub fn load_contract(
 
 /// The last `limit` traces of the newest daily files, oldest first. Unparsable lines become
 /// `parse-error` pseudo-traces, as in the original; an unterminated last line (an append that
-/// was never acknowledged) is ignored.
+/// was never acknowledged) is ignored; a daily file the store refuses is skipped (on stderr).
 pub fn read_recent_traces(store: &Store, limit: usize) -> Result<Vec<Value>, ToolError> {
     let names = names_with_suffix(store, "traces", ".jsonl")?;
     let mut traces = Vec::new();
@@ -136,8 +199,17 @@ pub fn read_recent_traces(store: &Store, limit: usize) -> Result<Vec<Value>, Too
         .iter()
         .skip(names.len().saturating_sub(RECENT_TRACE_FILES))
     {
-        let Some(bytes) = store.read(&format!("traces/{name}"))? else {
-            continue;
+        let file = format!("traces/{name}");
+        let bytes = match store.read(&file) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
+            Err(error) if is_refusal(&error) => {
+                crate::log::line(format_args!(
+                    "codex-harness-mcp: warning: a listing skipped {file}: {error}"
+                ));
+                continue;
+            }
+            Err(error) => return Err(error.into()),
         };
         let complete = match bytes.iter().rposition(|b| *b == b'\n') {
             Some(end) => &bytes[..=end],
@@ -170,19 +242,19 @@ pub fn sort_newest_first(records: &mut [Value]) {
     records.sort_by_key(|record| std::cmp::Reverse(ts_of(record)));
 }
 
-/// The `limit` newest gates, newest first (from the last `2·limit` files by name).
-pub fn read_recent_gates(store: &Store, limit: usize) -> Result<Vec<Value>, ToolError> {
+/// The `limit` newest gates, newest first (from the last `2·limit` files by name; refused
+/// entries skipped and named).
+pub fn read_recent_gates(store: &Store, limit: usize) -> Result<Listing, ToolError> {
     let names = names_with_suffix(store, "gates", ".json")?;
     let window = 2 * limit.max(1);
-    let mut gates = Vec::new();
-    for name in names.iter().skip(names.len().saturating_sub(window)) {
-        if let Some(gate) = read_json(store, &format!("gates/{name}"))? {
-            gates.push(gate);
-        }
-    }
-    sort_newest_first(&mut gates);
-    gates.truncate(limit);
-    Ok(gates)
+    let mut listing = read_listed(
+        store,
+        "gates",
+        names.iter().skip(names.len().saturating_sub(window)),
+    )?;
+    sort_newest_first(&mut listing.records);
+    listing.records.truncate(limit);
+    Ok(listing)
 }
 
 /// `path.resolve(project, rel)` without touching the filesystem.

@@ -1140,7 +1140,7 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
 /// The spec with `max_traces` recent traces (the workspace must exist).
 pub fn spec_text(store: &Store, max_traces: usize) -> Result<AgentText, ToolError> {
     let state = load_state(store)?;
-    let contracts = read_all_records(store, "contracts")?;
+    let contracts = read_all_records(store, "contracts")?.records;
     let traces = read_recent_traces(store, max_traces)?;
     let index = read_index(store)?;
     let knowledge = index["items"].as_array().cloned().unwrap_or_default();
@@ -1168,7 +1168,7 @@ pub fn observability_text(
     let state = load_state(store)?;
     let contract = load_contract(store, contract_id.as_deref(), &state)?;
     let traces = read_recent_traces(store, max_traces)?;
-    let gates = read_recent_gates(store, 8)?;
+    let gates = read_recent_gates(store, 8)?.records;
     let knowledge = list_recent_knowledge(store, max_knowledge)?;
     let audit = governance::audit(
         store,

@@ -12,7 +12,7 @@ use crate::harness::governance::{self, AuditRequest};
 use crate::harness::knowledge::{load_item, read_index, render_knowledge_item};
 use crate::harness::records::{
     agent_safe_gate, agent_safe_trace, contract_summary, load_record, names_with_suffix,
-    read_all_records, read_json, read_recent_traces, render_contract,
+    read_all_records, read_listed, read_recent_traces, render_contract, Listing,
 };
 use crate::harness::records::{wrap, wrap_list, wrap_or_null};
 use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
@@ -514,14 +514,11 @@ pub fn read(
             ))
         }
         ("contracts", _) => {
-            let contracts: Vec<Value> = read_all_records(store, "contracts")?
-                .iter()
-                .map(contract_summary)
-                .collect();
-            Ok(json_contents(
-                &uri,
-                json!({"projectPath": project_path, "contracts": contracts}),
-            ))
+            let listing = read_all_records(store, "contracts")?;
+            let contracts: Vec<Value> = listing.records.iter().map(contract_summary).collect();
+            let mut result = json!({"projectPath": project_path, "contracts": contracts});
+            Listing::report_into(&listing.skipped, &mut result);
+            Ok(json_contents(&uri, result))
         }
         ("contract", id) => {
             let Some(safe) = safe_file_id(id) else {
@@ -546,16 +543,15 @@ pub fn read(
         ("gates", "recent") => {
             let names = names_with_suffix(store, "gates", ".json")?;
             let limit = numeric_param(params, "max_gates", 8);
-            let mut gates = Vec::new();
-            for name in names.iter().skip(names.len().saturating_sub(limit)) {
-                if let Some(gate) = read_json(store, &format!("gates/{name}"))? {
-                    gates.push(agent_safe_gate(&gate));
-                }
-            }
-            Ok(json_contents(
-                &uri,
-                json!({"projectPath": project_path, "recentGates": gates}),
-            ))
+            let listing = read_listed(
+                store,
+                "gates",
+                names.iter().skip(names.len().saturating_sub(limit)),
+            )?;
+            let gates: Vec<Value> = listing.records.iter().map(agent_safe_gate).collect();
+            let mut result = json!({"projectPath": project_path, "recentGates": gates});
+            Listing::report_into(&listing.skipped, &mut result);
+            Ok(json_contents(&uri, result))
         }
         ("governance", "policy") => {
             ensure_harness(store, None, false)?;

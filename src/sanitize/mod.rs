@@ -6,7 +6,9 @@
 
 mod agent;
 mod agent_json;
+mod fold;
 mod ids;
+mod markers;
 mod redact;
 mod text;
 mod utf16;

@@ -1,9 +1,9 @@
 //! `sanitizeText` and the list helpers built on it.
 
+use super::markers::{neutralise, safe_cut};
 use super::utf16::{utf16_len, utf16_prefix};
 use crate::json::js_number;
 use serde_json::Value;
-use unicode_normalization::UnicodeNormalization;
 
 /// Default maximum length of a stored text, in UTF-16 units.
 pub const MAX_TEXT_LENGTH: usize = 12_000;
@@ -11,10 +11,10 @@ pub const MAX_TEXT_LENGTH: usize = 12_000;
 pub const MAX_LIST_ITEMS: usize = 50;
 /// Default maximum length of one list item, in UTF-16 units.
 pub const MAX_LIST_ITEM_LENGTH: usize = 2_000;
-/// What an `<untrusted-data` or `</untrusted-data` opener is replaced with.
+/// What an `<untrusted-data` or `</untrusted-data` opener, or anything a reader could take
+/// for one (see `markers`), is replaced with. It holds no `<`-like character, so it can
+/// neither start nor complete a marker.
 pub const UNTRUSTED_MARKER_REPLACEMENT: &str = "[untrusted-data-marker-redacted]";
-
-const MARKER_WORD: &[u8] = b"untrusted-data";
 
 /// JavaScript's whitespace (what `trim()` removes and `\s` matches): ASCII space and controls
 /// TAB–CR, NBSP, the BOM, line/paragraph separators and every space separator.
@@ -77,56 +77,10 @@ fn is_stripped(ch: char) -> bool {
         | '\u{180b}'..='\u{180d}' | '\u{180f}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}')
 }
 
-/// The ASCII character `ch` is compatibility-equivalent to (NFKC), if any: fullwidth `＜`,
-/// small `﹤` and fullwidth letters fold to their ASCII forms, so look-alike markers are caught.
-fn ascii_fold(ch: char) -> Option<char> {
-    if ch.is_ascii() {
-        return Some(ch);
-    }
-    let mut folded = std::iter::once(ch).nfkc();
-    match (folded.next(), folded.next()) {
-        (Some(single), None) if single.is_ascii() => Some(single),
-        _ => None,
-    }
-}
-
-/// Byte length of the `<untrusted-data` / `</untrusted-data` opener at the start of `text`, if
-/// one is there, comparing ASCII case-insensitively after [`ascii_fold`]. The word must end
-/// at an ASCII word boundary, as the original's `\b` requires.
-fn marker_len(text: &str) -> Option<usize> {
-    let mut chars = text.char_indices();
-    if ascii_fold(chars.next()?.1) != Some('<') {
-        return None;
-    }
-    let mut word = MARKER_WORD.iter();
-    let mut expected = word.next();
-    let mut slash_allowed = true;
-    for (at, ch) in chars {
-        match expected {
-            Some(want) => {
-                let got = ascii_fold(ch)?;
-                if slash_allowed && got == '/' {
-                    slash_allowed = false;
-                    continue;
-                }
-                slash_allowed = false;
-                if !got.eq_ignore_ascii_case(&char::from(*want)) {
-                    return None;
-                }
-                expected = word.next();
-            }
-            // The boundary is judged on the character as written, as the original's ASCII `\b`
-            // does: anything but an ASCII word character ends the marker.
-            None if ch.is_ascii_alphanumeric() || ch == '_' => return None,
-            None => return Some(at),
-        }
-    }
-    expected.is_none().then_some(text.len())
-}
-
 /// The original's `sanitizeText(value, {maxLength})` on a string, hardened: newlines (CR,
 /// CRLF, U+2028, U+2029) normalised to LF, invisible characters stripped, block markers
-/// (and their look-alikes) neutralised, length bounded in UTF-16 units.
+/// (and their look-alikes) neutralised, length bounded in UTF-16 units. A cut never splits
+/// a character reference nor leaves a partial marker at the end (see `markers::safe_cut`).
 pub fn sanitize_text(text: &str, max_length: usize) -> String {
     let mut cleaned = String::with_capacity(
         text.len()
@@ -145,39 +99,13 @@ pub fn sanitize_text(text: &str, max_length: usize) -> String {
             cleaned.push(ch);
         }
     }
-    let mut neutralised = String::with_capacity(cleaned.len());
-    let mut copied = 0;
-    let mut index = 0;
-    while let Some(ch) = cleaned[index..].chars().next() {
-        if let Some(len) = marker_len(&cleaned[index..]) {
-            neutralised.push_str(&cleaned[copied..index]);
-            neutralised.push_str(UNTRUSTED_MARKER_REPLACEMENT);
-            index += len;
-            copied = index;
-        } else {
-            index += ch.len_utf8();
-        }
-    }
-    neutralised.push_str(&cleaned[copied..]);
+    let neutralised = neutralise(&cleaned, UNTRUSTED_MARKER_REPLACEMENT);
     let length = utf16_len(&neutralised);
     if length <= max_length {
         return neutralised;
     }
-    let mut kept = utf16_prefix(&neutralised, max_length);
-    // The cut can end the text right after a harmless `<untrusted-datax`'s marker word; the
-    // suffix's newline would then complete a live marker. Leave such a trailing opener out.
-    let tail_start = kept
-        .char_indices()
-        .rev()
-        .nth(MARKER_WORD.len() + 1)
-        .map_or(0, |(at, _)| at);
-    let partial = kept[tail_start..]
-        .char_indices()
-        .map(|(offset, _)| tail_start + offset)
-        .find(|at| marker_len(&kept[*at..]) == Some(kept.len() - at));
-    if let Some(at) = partial {
-        kept = &kept[..at];
-    }
+    let prefix = utf16_prefix(&neutralised, max_length);
+    let kept = &neutralised[..safe_cut(&neutralised, prefix.len())];
     let omitted = length - utf16_len(kept);
     format!("{kept}\n[truncated {omitted} characters]")
 }
@@ -253,9 +181,14 @@ mod tests {
                 "{marker:?} -> {out:?}"
             );
         }
+        // No word boundary is needed any more: `＜untrusted-datax` reads like a marker.
         assert_eq!(
             sanitize_text("\u{ff1c}untrusted-datax", 100),
-            "\u{ff1c}untrusted-datax"
+            "[untrusted-data-marker-redacted]x"
+        );
+        assert_eq!(
+            sanitize_text("\u{ff1c}untrusted datum", 100),
+            "\u{ff1c}untrusted datum"
         );
     }
 
@@ -267,18 +200,34 @@ mod tests {
         );
     }
 
+    /// The original's rule wanted an ASCII word boundary after the word, so `<untrusted-data_x`
+    /// survived; a reader takes it for a marker all the same, so it no longer does.
     #[test]
-    fn marker_needs_an_ascii_word_boundary() {
-        assert_eq!(sanitize_text("<untrusted-data_x", 100), "<untrusted-data_x");
-        assert_eq!(sanitize_text("<untrusted-datax", 100), "<untrusted-datax");
-        assert_eq!(
-            sanitize_text("<untrusted-data-x", 100),
-            "[untrusted-data-marker-redacted]-x"
-        );
-        assert_eq!(
-            sanitize_text("<untrusted-dataé", 100),
-            "[untrusted-data-marker-redacted]é"
-        );
+    fn no_word_boundary_is_needed_after_the_word() {
+        for (text, rest) in [
+            ("<untrusted-data_x", "_x"),
+            ("<untrusted-datax", "x"),
+            ("<untrusted-data-x", "-x"),
+            ("<untrusted-data\u{e9}", "\u{e9}"),
+        ] {
+            assert_eq!(
+                sanitize_text(text, 100),
+                format!("{UNTRUSTED_MARKER_REPLACEMENT}{rest}")
+            );
+        }
+    }
+
+    #[test]
+    fn ordinary_prose_about_untrusted_data_survives() {
+        for prose in [
+            "Untrusted data must be wrapped.",
+            "untrusted-data blocks, untrusted_data, UNTRUSTED DATA",
+            "if a < b then untrusted data",
+            "see <b>untrusted data</b>",
+            "x <= 3 untrusted data",
+        ] {
+            assert_eq!(sanitize_text(prose, 200), prose);
+        }
     }
 
     #[test]
@@ -302,20 +251,31 @@ mod tests {
         );
     }
 
+    /// The kept prefix never ends inside something that could still become a marker, nor
+    /// inside a character reference (a cut `&#x61;` would leave an `a`).
     #[test]
-    fn truncation_never_completes_a_block_marker() {
+    fn truncation_never_leaves_a_partial_block_marker() {
         assert_eq!(
-            sanitize_text("ab</untrusted-datax", 18),
-            "ab\n[truncated 17 characters]"
+            sanitize_text("ab</untrusted-dat", 16),
+            "ab\n[truncated 15 characters]"
         );
         assert_eq!(
             sanitize_text("<UNTRUSTED-DATA_", 15),
-            "\n[truncated 16 characters]"
+            "[untrusted-data\n[truncated 18 characters]"
         );
         assert_eq!(
-            sanitize_text("<untrusted-datax", 14),
-            "<untrusted-dat\n[truncated 2 characters]"
+            sanitize_text("<untrusted-d&#x61;ta", 14),
+            "[untrusted-dat\n[truncated 18 characters]"
         );
+        assert_eq!(
+            sanitize_text("<untrusted-d&#x61;t", 14),
+            "\n[truncated 19 characters]"
+        );
+        assert_eq!(
+            sanitize_text("ab&#x61;cd", 6),
+            "ab\n[truncated 8 characters]"
+        );
+        assert_eq!(sanitize_text("a < b", 3), "a <\n[truncated 2 characters]");
     }
 
     #[test]

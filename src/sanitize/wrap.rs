@@ -4,18 +4,20 @@
 use super::text::{sanitize_text, MAX_TEXT_LENGTH};
 use serde_json::Value;
 
+/// The `source` attribute: labels are this program's own (`contract.title`,
+/// `trace[0].summary`), so anything outside the label alphabet is replaced by `_` rather than
+/// escaped; an entity such as `&lt;` would itself read as a marker piece.
 fn escape_attribute(source: &str) -> String {
-    let mut escaped = String::new();
-    for ch in sanitize_text(source, 120).chars() {
-        match ch {
-            '"' => escaped.push_str("&quot;"),
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
+    sanitize_text(source, 120)
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-' | '[' | ']') {
+                ch
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// `untrustedBlock(value, source)`; `None` gives an empty block.
@@ -64,7 +66,8 @@ mod tests {
     }
 
     #[test]
-    fn source_attribute_is_escaped_once() {
-        assert_eq!(escape_attribute("a\"<b>&"), "a&quot;&lt;b&gt;&amp;");
+    fn source_attribute_keeps_only_the_label_alphabet() {
+        assert_eq!(escape_attribute("a\"<b>&"), "a__b__");
+        assert_eq!(escape_attribute("trace[0].summary"), "trace[0].summary");
     }
 }

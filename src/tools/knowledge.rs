@@ -8,6 +8,7 @@ use crate::harness::knowledge::{
     agent_safe_knowledge_item, build_item, index, list_recent_knowledge, max_results, query,
     store_item,
 };
+use crate::harness::records::Listing;
 use crate::harness::state::{bump, mutate_state, push_event};
 use crate::harness::{Args, ToolError};
 use crate::sanitize::untrusted_block;
@@ -112,11 +113,13 @@ pub fn recent_knowledge(store: &Store, limit: usize) -> Result<Value, ToolError>
 }
 
 pub fn rebuild_knowledge_index(store: &Store, _args: Args<'_>) -> Result<ToolOutput, ToolError> {
-    let rebuilt = index::rebuild(store)?;
+    let (rebuilt, skipped) = index::rebuild(store)?;
     let item_count = rebuilt["items"].as_array().map_or(0, Vec::len);
-    Ok(ToolOutput::Object(json!({
+    let mut result = json!({
         "projectPath": project_path(store),
         "itemCount": item_count,
         "index": index::original_shape(&rebuilt)
-    })))
+    });
+    Listing::report_into(&skipped, &mut result);
+    Ok(ToolOutput::Object(result))
 }

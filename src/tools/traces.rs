@@ -31,24 +31,6 @@ fn append_trace(store: &Store, entry: &Value) -> Result<(), ToolError> {
     Ok(())
 }
 
-/// The entry with its injection risk tier, scanned over the text at each JSON `pointer`.
-fn scanned(mut entry: Value, pointers: &[&str]) -> Value {
-    let texts: Vec<String> = pointers
-        .iter()
-        .map(|p| {
-            entry
-                .pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
-    if let Value::Object(map) = &mut entry {
-        annotate(map, &texts.iter().map(String::as_str).collect::<Vec<_>>());
-    }
-    entry
-}
-
 fn new_trace_id() -> Result<String, ToolError> {
     let hex =
         random_hex(4).map_err(|error| ToolError::new(format!("random source failed: {error}")))?;
@@ -57,7 +39,7 @@ fn new_trace_id() -> Result<String, ToolError> {
 
 pub fn record_trace(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
     let (entry, _) = mutate_state(store, |state| {
-        let entry = json!({
+        let mut entry = json!({
             "id": new_trace_id()?,
             "ts": now_iso(),
             "contractId": contract_id(args, state),
@@ -67,7 +49,7 @@ pub fn record_trace(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolErr
             "evidencePaths": args.list("evidence_paths", 500),
             "followUp": args.nullable("follow_up", 1000)
         });
-        let entry = scanned(entry, &["/summary", "/raw"]);
+        annotate(&mut entry);
         append_trace(store, &entry)?;
         bump(state, "traces");
         push_event(
@@ -99,7 +81,7 @@ pub fn record_verification(store: &Store, args: Args<'_>) -> Result<ToolOutput, 
         let summary = args
             .text("summary")
             .unwrap_or_else(|| format!("{status}: {command}"));
-        let entry = json!({
+        let mut entry = json!({
             "id": new_trace_id()?,
             "ts": now_iso(),
             "contractId": contract_id(args, state),
@@ -116,7 +98,7 @@ pub fn record_verification(store: &Store, args: Args<'_>) -> Result<ToolOutput, 
                 "finishedAt": args.nullable("finished_at", 80)
             }
         });
-        let entry = scanned(entry, &["/summary", "/raw", "/verification/commandOrCheck"]);
+        annotate(&mut entry);
         append_trace(store, &entry)?;
         bump(state, "traces");
         bump(state, "verifications");

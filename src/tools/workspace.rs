@@ -5,7 +5,7 @@ use crate::agent_text;
 use crate::clock::{now_iso, today};
 use crate::harness::records::{
     agent_safe_trace, bullet_list, contract_summary, load_contract, read_all_records,
-    read_recent_traces, strings,
+    read_recent_traces, strings, Listing,
 };
 use crate::harness::state::{
     agent_safe_state, load_state, migrate as migrate_state, mutate_state, push_bounded, push_event,
@@ -92,18 +92,18 @@ pub fn update_state(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolErr
 
 pub fn list(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
     let state = load_state(store)?;
-    let contracts: Vec<Value> = read_all_records(store, "contracts")?
-        .iter()
-        .map(contract_summary)
-        .collect();
+    let listing = read_all_records(store, "contracts")?;
+    let contracts: Vec<Value> = listing.records.iter().map(contract_summary).collect();
     let traces = read_recent_traces(store, args.count("max_traces", 5, i64::MAX))?;
-    Ok(ToolOutput::Object(json!({
+    let mut result = json!({
         "projectPath": project_path(store),
         "harnessRoot": AgentText::launch_path(store.harness_path()).into_json(),
         "state": agent_safe_state(&state),
         "contracts": contracts,
         "recentTraces": traces.iter().map(agent_safe_trace).collect::<Vec<_>>()
-    })))
+    });
+    Listing::report_into(&listing.skipped, &mut result);
+    Ok(ToolOutput::Object(result))
 }
 
 pub fn compact_context(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {

@@ -33,7 +33,7 @@
 
 use super::scan;
 use crate::clock::now_iso;
-use crate::harness::records::{names_with_suffix, read_json, strings};
+use crate::harness::records::{names_with_suffix, read_listed, strings, Skipped};
 use crate::harness::{truthy, ToolError};
 use crate::json::{parse_lenient, to_compact, to_pretty_at, to_pretty_file};
 use crate::knowledge::{analyze, collate, is_integer_key, tokenize, FieldStats};
@@ -484,20 +484,17 @@ fn write_index(
     }
 }
 
-/// Rebuilds index.json from every item file (caller holds the index lock). A parse error in
-/// an item file is returned.
-fn rebuild_locked(store: &Store) -> Result<Value, ToolError> {
-    let mut entries = Vec::new();
-    for name in names_with_suffix(store, ITEMS_DIR, ".json")? {
-        if let Some(item) = read_json(store, &format!("{ITEMS_DIR}/{name}"))? {
-            entries.push(index_entry(&item));
-        }
-    }
+/// Rebuilds index.json from every item file (caller holds the index lock); an item file the
+/// store refuses or that is not valid JSON is left out and returned as skipped.
+fn rebuild_locked(store: &Store) -> Result<(Value, Vec<Skipped>), ToolError> {
+    let names = names_with_suffix(store, ITEMS_DIR, ".json")?;
+    let listing = read_listed(store, ITEMS_DIR, &names)?;
+    let mut entries: Vec<Value> = listing.records.iter().map(index_entry).collect();
     entries.sort_by_key(ts_key);
     let index = json!({"version": INDEX_VERSION, "updatedAt": now_iso(), "items": entries});
     store.write_atomic(INDEX_FILE, to_pretty_file(&index).as_bytes())?;
     store.remove(JOURNAL_FILE)?;
-    Ok(index)
+    Ok((index, listing.skipped))
 }
 
 /// The layout under the index lock, recovering a corrupt index.json from the item files
@@ -604,8 +601,9 @@ pub fn journal_due(store: &Store) -> Result<bool, ToolError> {
     Ok(journal > JOURNAL_MIN_BYTES.max(index / 2))
 }
 
-/// Rebuilds index.json from the item files under the index lock.
-pub fn rebuild(store: &Store) -> Result<Value, ToolError> {
+/// Rebuilds index.json from the item files under the index lock; returns it and the item
+/// files it left out.
+pub fn rebuild(store: &Store) -> Result<(Value, Vec<Skipped>), ToolError> {
     let _lock = store.lock(LockKind::KnowledgeIndex)?;
     rebuild_locked(store)
 }
