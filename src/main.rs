@@ -115,11 +115,7 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         .into_iter()
         .flatten(),
     );
-    let server = Server {
-        store,
-        redactor,
-        posture: posture.to_json(),
-    };
+    let server = Server::new(store, redactor, posture.to_json());
     server
         .serve(std::io::stdin().lock(), &mut output)
         .map_err(|e| format!("stdio failed: {e}"))?;

@@ -3,8 +3,11 @@
 //! Owns: turning a [`Frame`] into at most one reply line, the mapping of every failure to a
 //! JSON-RPC error code (in [`RpcError`], one place), redaction of the project path from every
 //! error text, and the method table. Requests are handled one at a time, in order, so replies
-//! leave in request order. It never touches the filesystem itself.
+//! leave in request order. It never touches the filesystem itself. Which MCP revision a
+//! request is answered in, and what that changes, is [`era`]'s business (its module doc
+//! holds the table of every difference by version).
 
+pub mod era;
 mod jsonrpc;
 mod methods;
 
@@ -12,7 +15,7 @@ pub use jsonrpc::{
     RpcError, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
     RESOURCE_NOT_FOUND,
 };
-pub use methods::{POSTURE_META_KEY, PREFERRED_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS};
+pub use methods::{INSTRUCTIONS, POSTURE_META_KEY};
 
 use crate::sanitize::Redactor;
 use crate::store::Store;
@@ -21,14 +24,25 @@ use serde_json::Value;
 use std::io::{self, Read, Write};
 
 /// Everything a request can reach: the store of the pinned project, the redactor for error
-/// texts, and the confinement posture reported by `initialize` and the security resource.
+/// texts, the confinement posture reported by `initialize` and the security resource, and
+/// the legacy version the latest `initialize` negotiated.
 pub struct Server {
     pub store: Store,
     pub redactor: Redactor,
     pub posture: Value,
+    pub legacy: era::LegacyState,
 }
 
 impl Server {
+    pub fn new(store: Store, redactor: Redactor, posture: Value) -> Server {
+        Server {
+            store,
+            redactor,
+            posture,
+            legacy: era::LegacyState::default(),
+        }
+    }
+
     /// Handles one frame; `None` when nothing must be sent (blank line, notification).
     pub fn handle_frame(&self, frame: &Frame) -> Option<String> {
         let reply = match jsonrpc::classify(frame) {
@@ -38,7 +52,12 @@ impl Server {
             }
             jsonrpc::Incoming::Notification => return None,
             jsonrpc::Incoming::Request { id, method, params } => {
-                match methods::dispatch(self, &method, params.as_ref()) {
+                let answer = era::select(&method, params.as_ref(), &self.legacy).and_then(|v| {
+                    methods::dispatch(self, v, &method, params.as_ref())
+                        .map(|result| era::shape_result(v, &method, result))
+                        .map_err(|error| era::shape_error(v, error))
+                });
+                match answer {
                     Ok(result) => jsonrpc::result_reply(id, result, &self.redactor),
                     Err(error) => jsonrpc::error_reply(id, &self.redact(error)),
                 }
@@ -49,8 +68,8 @@ impl Server {
 
     fn redact(&self, error: RpcError) -> RpcError {
         RpcError {
-            code: error.code,
             message: self.redactor.redact(&error.message),
+            ..error
         }
     }
 
