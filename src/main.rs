@@ -83,7 +83,7 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     )?;
     confine::harden_process().map_err(|e| format!("process hardening failed: {e}"))?;
     let stdout = std::io::stdout();
-    let mut output = stdout.lock();
+    let output = stdout.lock();
     let posture = confine::apply(
         store.root_fd(),
         &confine::ConfineOptions {
@@ -117,7 +117,7 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     );
     let server = Server::new(store, redactor, posture.to_json());
     server
-        .serve(std::io::stdin().lock(), &mut output)
+        .serve(std::io::stdin().lock(), output)
         .map_err(|e| format!("stdio failed: {e}"))?;
     // Clean exit: fold the knowledge journal into index.json so a Node server sees every item.
     // Failing here loses nothing (the journal stays and is folded in later), and every request

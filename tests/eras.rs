@@ -300,3 +300,107 @@ fn every_tool_schema_uses_only_keywords_the_validator_enforces() {
         "keywords the validator does not enforce: {outside:#?}"
     );
 }
+
+#[test]
+fn a_cursor_the_server_never_handed_out_is_invalid_params_on_every_list() {
+    let project = TempProject::new("era-cursor");
+    let mut server = Server::start(&project.path);
+    server.call("harness_bootstrap", json!({}));
+    let first = server.request("resources/list", json!({"page_size": 1}));
+    let next = first["result"]["nextCursor"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
+    let second = server.request("resources/list", json!({"page_size": 1, "cursor": next}));
+    assert_ne!(second["result"]["resources"], first["result"]["resources"]);
+    for method in [
+        "resources/list",
+        "tools/list",
+        "prompts/list",
+        "resources/templates/list",
+    ] {
+        for cursor in [json!("garbage"), json!(5), json!("b2Zmc2V0Og")] {
+            let legacy = server.request(method, json!({"cursor": cursor}));
+            assert_eq!(error_code(&legacy), -32602, "{method} {cursor}: {legacy}");
+            let modern = server.request(method, modern(json!({"cursor": cursor})));
+            assert_eq!(error_code(&modern), -32602, "{method} {cursor}: {modern}");
+        }
+    }
+}
+
+/// Plants a fresh Node-format lock file: this server honours it for 30 s, so a state write
+/// waits on it (up to the 8 s lock timeout).
+fn hold_state_lock_as_node(project: &TempProject) {
+    #[allow(clippy::disallowed_methods)]
+    std::fs::write(
+        project.harness().join(".state.lock"),
+        "999999\n2026-01-01T00:00:00.000Z\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_cancelled_lock_wait_stops_at_once_and_gets_no_reply_after_reporting_progress() {
+    let project = TempProject::new("era-cancel");
+    let mut server = Server::start(&project.path);
+    server.call("harness_bootstrap", json!({}));
+    hold_state_lock_as_node(&project);
+    let started = std::time::Instant::now();
+    let call = json!({"jsonrpc": "2.0", "id": 41, "method": "tools/call", "params": {
+        "name": "harness_update_state", "arguments": {"focus": "never written"},
+        "_meta": {"progressToken": "wait-1"}}});
+    server.send_raw(format!("{call}\n").as_bytes());
+    let progress = server.recv();
+    assert_eq!(progress["method"], "notifications/progress", "{progress}");
+    assert_eq!(progress["params"]["progressToken"], "wait-1");
+    assert!(progress["params"]["progress"].as_f64().unwrap() > 0.0);
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                        "params": {"requestId": 41, "reason": "test"}});
+    server.send_raw(
+        format!("{cancel}\n{{\"jsonrpc\":\"2.0\",\"id\":42,\"method\":\"ping\"}}\n").as_bytes(),
+    );
+    let mut last_progress = progress["params"]["progress"].as_f64().unwrap();
+    let reply = loop {
+        let line = server.recv();
+        if line.get("id").is_some() {
+            break line;
+        }
+        let progress = line["params"]["progress"].as_f64().unwrap();
+        assert!(progress > last_progress, "progress must increase: {line}");
+        last_progress = progress;
+    };
+    assert_eq!(
+        reply["id"], 42,
+        "the cancelled request was answered: {reply}"
+    );
+    assert_eq!(reply["result"], json!({}));
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(4),
+        "cancel took {waited:?}"
+    );
+    let state = project.read_json("state.json");
+    assert_ne!(state["focus"], "never written");
+    assert_eq!(server.finish(), 0);
+}
+
+#[test]
+fn a_lock_wait_that_is_not_cancelled_still_times_out_with_an_error() {
+    let project = TempProject::new("era-nocancel");
+    let mut server = Server::start(&project.path);
+    server.call("harness_bootstrap", json!({}));
+    hold_state_lock_as_node(&project);
+    // A cancellation naming another request changes nothing.
+    let call = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+        "name": "harness_update_state", "arguments": {"focus": "x"}}});
+    let other = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                       "params": {"requestId": 8}});
+    server.send_raw(format!("{call}\n{other}\n").as_bytes());
+    let reply = server.recv();
+    assert_eq!(reply["id"], 7);
+    assert_eq!(reply["result"]["isError"], true, "{reply}");
+    assert!(reply["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("lock timeout"));
+}

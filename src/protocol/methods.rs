@@ -35,7 +35,9 @@ fn params_object(params: Option<&Value>) -> Result<Map<String, Value>, RpcError>
 
 fn resource_error(error: ResourceError) -> RpcError {
     match error {
-        ResourceError::InvalidUri(message) => RpcError::new(INVALID_PARAMS, message),
+        ResourceError::InvalidUri(message) | ResourceError::InvalidCursor(message) => {
+            RpcError::new(INVALID_PARAMS, message)
+        }
         ResourceError::NotFound(message) => RpcError::new(RESOURCE_NOT_FOUND, message),
         ResourceError::Failed(message) => RpcError::new(INTERNAL_ERROR, message),
     }
@@ -85,6 +87,14 @@ fn call_tool(
     }
 }
 
+/// A list that always fits one page never hands out a cursor, so any cursor is invalid.
+fn unpaginated(params: Option<&Value>) -> Result<(), RpcError> {
+    match params.and_then(|p| p.get("cursor")) {
+        None | Some(Value::Null) => Ok(()),
+        Some(_) => Err(RpcError::new(INVALID_PARAMS, "Invalid cursor.")),
+    }
+}
+
 fn method_not_found(method: &str) -> RpcError {
     RpcError::new(METHOD_NOT_FOUND, format!("Unknown method: {method}"))
 }
@@ -126,20 +136,20 @@ pub fn dispatch(
         )),
         "server/discover" => Ok(discover(server, version)),
         "ping" => Ok(json!({})),
-        "tools/list" => Ok(tools::list()),
+        "tools/list" => unpaginated(params).map(|()| tools::list()),
         "tools/call" => call_tool(server, version, &params_object(params)?),
         "resources/list" => {
             let params = params_object(params)?;
             check_resource_project(server, &params)?;
             resources::list(&server.store, &params).map_err(resource_error)
         }
-        "resources/templates/list" => Ok(resources::templates()),
+        "resources/templates/list" => unpaginated(params).map(|()| resources::templates()),
         "resources/read" => {
             let params = params_object(params)?;
             check_resource_project(server, &params)?;
             resources::read(&server.store, &server.posture, &params).map_err(resource_error)
         }
-        "prompts/list" => Ok(prompts::list()),
+        "prompts/list" => unpaginated(params).map(|()| prompts::list()),
         "prompts/get" => {
             let params = params_object(params)?;
             let name = params.get("name").and_then(Value::as_str);

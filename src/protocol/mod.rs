@@ -10,6 +10,7 @@
 pub mod era;
 mod jsonrpc;
 mod methods;
+mod session;
 
 pub use jsonrpc::{
     RpcError, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
@@ -19,9 +20,13 @@ pub use methods::{INSTRUCTIONS, POSTURE_META_KEY};
 
 use crate::sanitize::Redactor;
 use crate::store::Store;
-use crate::transport::{for_each_frame, Frame};
+use crate::transport::{Frame, Framer};
 use serde_json::Value;
+use session::Session;
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
+use std::rc::Rc;
 
 /// Everything a request can reach: the store of the pinned project, the redactor for error
 /// texts, the confinement posture reported by `initialize` and the security resource, and
@@ -45,6 +50,17 @@ impl Server {
 
     /// Handles one frame; `None` when nothing must be sent (blank line, notification).
     pub fn handle_frame(&self, frame: &Frame) -> Option<String> {
+        self.handle(frame, &mut |_: &Value, _: Option<&Value>| {}, &mut || false)
+    }
+
+    /// [`Server::handle_frame`] that tells `begin` which request starts and asks `cancelled`,
+    /// once it has run, whether the client cancelled it (then nothing is sent).
+    fn handle(
+        &self,
+        frame: &Frame,
+        begin: &mut dyn FnMut(&Value, Option<&Value>),
+        cancelled: &mut dyn FnMut() -> bool,
+    ) -> Option<String> {
         let reply = match jsonrpc::classify(frame) {
             jsonrpc::Incoming::Ignore => return None,
             jsonrpc::Incoming::Invalid { id, error } => {
@@ -52,11 +68,15 @@ impl Server {
             }
             jsonrpc::Incoming::Notification => return None,
             jsonrpc::Incoming::Request { id, method, params } => {
+                begin(&id, params.as_ref());
                 let answer = era::select(&method, params.as_ref(), &self.legacy).and_then(|v| {
                     methods::dispatch(self, v, &method, params.as_ref())
                         .map(|result| era::shape_result(v, &method, result))
                         .map_err(|error| era::shape_error(v, error))
                 });
+                if cancelled() {
+                    return None;
+                }
                 match answer {
                     Ok(result) => jsonrpc::result_reply(id, result, &self.redactor),
                     Err(error) => jsonrpc::error_reply(id, &self.redact(error)),
@@ -74,28 +94,55 @@ impl Server {
     }
 
     /// Serves until `input` ends: every complete line gets its reply, written and flushed
-    /// before the next line is handled. Returns when input is exhausted (status 0).
-    pub fn serve(&self, input: impl Read, output: &mut impl Write) -> io::Result<()> {
-        let mut write_error = None;
-        for_each_frame(input, |frame| {
-            if write_error.is_some() {
-                return;
-            }
-            if let Some(line) = self.handle_frame(&frame) {
-                let sent = output
-                    .write_all(line.as_bytes())
-                    .and_then(|()| output.write_all(b"\n"))
-                    .and_then(|()| output.flush());
-                if let Err(error) = sent {
-                    write_error = Some(error);
-                }
-            }
-        })?;
+    /// before the next line is handled. Returns when input is exhausted (status 0). While a
+    /// request waits on a lock, the session watches `input` for its cancellation.
+    pub fn serve<R, W>(&self, input: R, output: W) -> io::Result<()>
+    where
+        R: Read + AsFd + 'static,
+        W: Write + 'static,
+    {
+        let session = Rc::new(RefCell::new(Session::new(input, output)));
+        let waiting = Rc::clone(&session);
+        let wait = Box::new(move |waited, pause| waiting.borrow_mut().wait(waited, pause));
+        let served = crate::store::with_lock_wait(wait, || self.serve_session(&session));
+        let write_error = session.borrow_mut().take_write_error();
+        served?;
         match write_error {
             // The client went away: nothing more can be said to it.
             Some(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
             Some(error) => Err(error),
             None => Ok(()),
         }
+    }
+
+    fn serve_session<R: Read + AsFd, W: Write>(
+        &self,
+        session: &RefCell<Session<R, W>>,
+    ) -> io::Result<()> {
+        let mut framer = Framer::new();
+        let mut frames = Vec::new();
+        let mut finished = false;
+        while !finished {
+            // The borrow ends before any frame is handled: the lock wait borrows again.
+            let chunk = session.borrow_mut().next_chunk()?;
+            match chunk {
+                Some(bytes) => framer.push(&bytes, &mut frames),
+                None => {
+                    framer.finish(&mut frames);
+                    finished = true;
+                }
+            }
+            for frame in frames.drain(..) {
+                let line = self.handle(
+                    &frame,
+                    &mut |id, params| session.borrow_mut().begin(id, params),
+                    &mut || session.borrow_mut().end(),
+                );
+                if let Some(line) = line {
+                    session.borrow_mut().send(&line);
+                }
+            }
+        }
+        Ok(())
     }
 }

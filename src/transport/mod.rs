@@ -5,8 +5,6 @@
 //! JSON are the protocol layer's business) and never holds more than [`MAX_LINE_BYTES`] of a
 //! line: a longer line is counted, dropped and reported as [`Frame::Oversize`].
 
-use std::io::{self, Read};
-
 /// Longest line accepted, in bytes, excluding its newline.
 pub const MAX_LINE_BYTES: usize = 1_000_000;
 /// Size of one read from stdin.
@@ -77,27 +75,6 @@ impl Framer {
     }
 }
 
-/// Reads `input` to its end, handing each frame to `on_frame` as soon as it is complete.
-/// Interrupted reads are retried; other read errors end the stream like EOF does.
-pub fn for_each_frame(mut input: impl Read, mut on_frame: impl FnMut(Frame)) -> io::Result<()> {
-    let mut framer = Framer::new();
-    let mut chunk = vec![0u8; READ_CHUNK_BYTES];
-    let mut frames = Vec::new();
-    loop {
-        let read = match input.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        framer.push(&chunk[..read], &mut frames);
-        frames.drain(..).for_each(&mut on_frame);
-    }
-    framer.finish(&mut frames);
-    frames.into_iter().for_each(on_frame);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,15 +143,5 @@ mod tests {
         let whole = frames_of(&[&stream]);
         let bytewise: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(frames_of(&bytewise), whole);
-    }
-
-    #[test]
-    fn reader_loop_delivers_every_frame_then_the_tail() {
-        let mut seen = Vec::new();
-        for_each_frame(&b"one\ntwo"[..], |frame| seen.push(frame)).unwrap();
-        assert_eq!(
-            seen,
-            vec![Frame::Line(b"one".to_vec()), Frame::Line(b"two".to_vec())]
-        );
     }
 }
