@@ -404,3 +404,68 @@ fn a_lock_wait_that_is_not_cancelled_still_times_out_with_an_error() {
         .unwrap()
         .contains("lock timeout"));
 }
+
+fn complete(server: &mut Server, reference: Value, name: &str, value: &str) -> Value {
+    server.request(
+        "completion/complete",
+        modern(json!({"ref": reference, "argument": {"name": name, "value": value}})),
+    )
+}
+
+#[test]
+fn completion_offers_stored_ids_by_prefix_bounded_to_one_hundred() {
+    let project = TempProject::new("era-complete");
+    let mut server = Server::start(&project.path);
+    let init = server.request("initialize", json!({"protocolVersion": "2025-11-25"}));
+    assert!(init["result"]["capabilities"]["completions"].is_object());
+    let contract = server.call_ok(
+        "harness_create_contract",
+        json!({"title": "Complete me", "goal": "Offer this id"}),
+    )["contract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let template = json!({"type": "ref/resource", "uri": "harness://contract/{id}"});
+    let reply = complete(&mut server, template.clone(), "id", &contract[..4]);
+    let completion = &reply["result"]["completion"];
+    assert_eq!(completion["values"], json!([contract]), "{reply}");
+    assert_eq!(completion["total"], 1);
+    assert_eq!(completion["hasMore"], false);
+    assert_eq!(reply["result"]["resultType"], "complete");
+    let none = complete(&mut server, template, "id", "zzz");
+    assert_eq!(none["result"]["completion"]["values"], json!([]));
+    let prompt = json!({"type": "ref/prompt", "name": "harness_failure_recovery"});
+    let by_prompt = complete(&mut server, prompt.clone(), "contract_id", "");
+    assert_eq!(
+        by_prompt["result"]["completion"]["values"],
+        json!([contract])
+    );
+    let free_text = complete(&mut server, prompt, "failure_summary", "x");
+    assert_eq!(free_text["result"]["completion"]["values"], json!([]));
+    for (reference, name) in [
+        (json!({"type": "ref/prompt", "name": "nope"}), "contract_id"),
+        (
+            json!({"type": "ref/resource", "uri": "harness://state"}),
+            "id",
+        ),
+        (json!({"type": "ref/other"}), "id"),
+    ] {
+        assert_eq!(
+            error_code(&complete(&mut server, reference, name, "")),
+            -32602
+        );
+    }
+
+    for i in 0..101 {
+        server.call_ok(
+            "harness_record_eval_case",
+            json!({"title": format!("Case {i}")}),
+        );
+    }
+    let cases = json!({"type": "ref/resource", "uri": "harness://eval-case/{id}"});
+    let many = complete(&mut server, cases, "id", "");
+    let completion = &many["result"]["completion"];
+    assert_eq!(completion["values"].as_array().unwrap().len(), 100);
+    assert_eq!(completion["total"], 101);
+    assert_eq!(completion["hasMore"], true);
+}

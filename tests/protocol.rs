@@ -44,7 +44,7 @@ fn initialize_negotiates_known_versions_and_never_echoes_unknown_ones() {
     );
     assert_eq!(
         result["capabilities"],
-        json!({"tools": {}, "resources": {}, "prompts": {}})
+        json!({"tools": {}, "resources": {}, "prompts": {}, "completions": {}})
     );
     assert_eq!(
         result["_meta"]["codex-harness-mcp/posture"]["landlock"]["state"],

@@ -24,7 +24,8 @@
 //! | tool `outputSchema`, `structuredContent` | no       | no         | yes        | yes        | yes        |
 //! | `Implementation.description`           | no         | no         | no         | yes        | yes        |
 //! | `instructions`                         | `initialize` | `initialize` | `initialize` | `initialize` | `server/discover` |
-//! | `completion/complete`, `completions` capability | no | yes      | yes        | yes        | yes        |
+//! | `completion/complete`                  | yes        | yes        | yes        | yes        | yes        |
+//! | `completions` capability               | no         | yes        | yes        | yes        | yes        |
 //! | invalid tool arguments                 | -32602     | -32602     | -32602     | `isError` result | `isError` result |
 //! | unknown resource                       | -32002     | -32002     | -32002     | -32002     | -32602     |
 //! | unsupported version                    | answered with 2025-11-25 | ← | ← | ← | -32022 with `data.supported`/`data.requested` |
@@ -248,8 +249,11 @@ pub fn shape_result(version: Version, method: &str, mut result: Value) -> Value 
             content.retain(|item| item["type"] != "resource_link");
         }
     }
-    if version < Version::V2025_03_26 && method == "tools/list" {
+    if version < Version::V2025_03_26 {
         strip(result.get_mut("tools"), &["annotations"]);
+        if let Some(Value::Object(capabilities)) = result.get_mut("capabilities") {
+            capabilities.remove("completions");
+        }
     }
     if !version.is_modern() {
         return result;

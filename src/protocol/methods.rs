@@ -33,7 +33,7 @@ fn params_object(params: Option<&Value>) -> Result<Map<String, Value>, RpcError>
     }
 }
 
-fn resource_error(error: ResourceError) -> RpcError {
+pub(super) fn resource_error(error: ResourceError) -> RpcError {
     match error {
         ResourceError::InvalidUri(message) | ResourceError::InvalidCursor(message) => {
             RpcError::new(INVALID_PARAMS, message)
@@ -44,7 +44,7 @@ fn resource_error(error: ResourceError) -> RpcError {
 }
 
 fn capabilities() -> Value {
-    json!({"tools": {}, "resources": {}, "prompts": {}})
+    json!({"tools": {}, "resources": {}, "prompts": {}, "completions": {}})
 }
 
 fn initialize(server: &Server, params: &Map<String, Value>) -> Value {
@@ -148,6 +148,9 @@ pub fn dispatch(
             let params = params_object(params)?;
             check_resource_project(server, &params)?;
             resources::read(&server.store, &server.posture, &params).map_err(resource_error)
+        }
+        "completion/complete" => {
+            super::completion::complete(&server.store, &params_object(params)?)
         }
         "prompts/list" => unpaginated(params).map(|()| prompts::list()),
         "prompts/get" => {

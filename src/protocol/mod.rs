@@ -7,6 +7,7 @@
 //! request is answered in, and what that changes, is [`era`]'s business (its module doc
 //! holds the table of every difference by version).
 
+mod completion;
 pub mod era;
 mod jsonrpc;
 mod methods;

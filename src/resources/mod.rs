@@ -271,6 +271,21 @@ fn mime(json: bool) -> &'static str {
     }
 }
 
+/// The ids a `harness://{kind}/{id}` template can be filled with; `None` for a URI that is no
+/// template of ours.
+pub fn template_ids(
+    store: &Store,
+    uri_template: &str,
+) -> Option<Result<Vec<String>, ResourceError>> {
+    let kind = uri_template
+        .strip_prefix("harness://")?
+        .strip_suffix("/{id}")?;
+    RECORD_FAMILIES
+        .iter()
+        .any(|family| family.kind == kind)
+        .then(|| record_ids(store, kind))
+}
+
 fn record_ids(store: &Store, kind: &str) -> Result<Vec<String>, ResourceError> {
     let dir = match (kind, eval_kind(kind)) {
         ("contract", _) => "contracts",
