@@ -89,7 +89,7 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     )?;
     confine::harden_process().map_err(|e| format!("process hardening failed: {e}"))?;
     let stdout = std::io::stdout();
-    let mut output = stdout.lock();
+    let output = stdout.lock();
     let posture = confine::apply(
         store.root_fd(),
         &confine::ConfineOptions {
@@ -125,14 +125,10 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         .into_iter()
         .flatten(),
     );
-    let server = Server {
-        store,
-        redactor,
-        posture: posture.to_json(),
-    };
+    let server = Server::new(store, redactor, posture.to_json());
     // A failed reply write ends the session with status 1: a reply the client asked for was
     // not delivered, so a supervisor must not mistake it for the clean end of input.
-    let served = server.serve(std::io::stdin().lock(), &mut output);
+    let served = server.serve(std::io::stdin().lock(), output);
     // Either way, fold the knowledge journal into index.json so a Node server sees every
     // item. Failing here loses nothing (the journal stays and is folded in later), so it is a
     // warning, not a failed session.

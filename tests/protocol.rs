@@ -27,15 +27,16 @@ fn padded_ping(id: i64, total: usize) -> String {
 fn initialize_negotiates_known_versions_and_never_echoes_unknown_ones() {
     let project = TempProject::new("init");
     let mut server = Server::start(&project.path);
-    for version in ["2024-11-05", "2025-03-26", "2025-06-18"] {
+    for version in ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"] {
         let reply = server.request("initialize", json!({"protocolVersion": version}));
         assert_eq!(reply["result"]["protocolVersion"], version);
     }
     for unknown in [json!("2099-01-01"), json!(5), Value::Null] {
         let reply = server.request("initialize", json!({"protocolVersion": unknown}));
-        assert_eq!(reply["result"]["protocolVersion"], "2025-06-18");
+        assert_eq!(reply["result"]["protocolVersion"], "2025-11-25");
     }
-    let reply = server.request("initialize", json!({}));
+    // Implementation.title and .description are 2025-06-18 and 2025-11-25 fields.
+    let reply = server.request("initialize", json!({"protocolVersion": "2025-03-26"}));
     let result = &reply["result"];
     assert_eq!(
         result["serverInfo"],
@@ -43,7 +44,7 @@ fn initialize_negotiates_known_versions_and_never_echoes_unknown_ones() {
     );
     assert_eq!(
         result["capabilities"],
-        json!({"tools": {}, "resources": {}, "prompts": {}})
+        json!({"tools": {}, "resources": {}, "prompts": {}, "completions": {}})
     );
     assert_eq!(
         result["_meta"]["codex-harness-mcp/posture"]["landlock"]["state"],

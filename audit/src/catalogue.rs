@@ -1,9 +1,8 @@
 //! The list of replays: one entry per catalogue ID, in catalogue order.
 
 use crate::harness::Outcome;
-use crate::{confinement, content, knowledge, paths, protocol, round10_edges, store, workflow};
-use crate::{confinement, content, knowledge, paths, protocol, round10_markers, store, workflow};
-use crate::{confinement, content, knowledge, paths, protocol, round10_process, store, workflow};
+use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
+use crate::{round10_edges, round10_markers, round10_process};
 
 /// How an entry is judged.
 pub enum Check {

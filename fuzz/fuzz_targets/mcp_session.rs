@@ -46,11 +46,11 @@ fn fixture() -> &'static Fixture {
         let _ = std::fs::remove_dir_all(&project);
         let store = Store::open(&project).expect("open the fuzz project");
         let project_text = project.to_string_lossy().into_owned();
-        let server = Server {
+        let server = Server::new(
             store,
-            redactor: Redactor::new([project_text.clone()]),
-            posture: json!({"fuzzing": true}),
-        };
+            Redactor::new([project_text.clone()]),
+            json!({"fuzzing": true}),
+        );
         Fixture {
             project,
             project_text,

@@ -187,6 +187,13 @@ pub fn list() -> Value {
     json!({"prompts": prompts})
 }
 
+/// Whether prompt `name` takes an argument `argument`.
+pub fn has_argument(name: &str, argument: &str) -> bool {
+    PROMPTS
+        .iter()
+        .any(|p| p.name == name && p.arguments.iter().any(|(arg, _, _)| *arg == argument))
+}
+
 /// Why `prompts/get` failed: the name is unknown or missing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownPrompt(pub String);

@@ -13,11 +13,13 @@ pub const INTERNAL_ERROR: i64 = -32603;
 /// MCP's "resource not found".
 pub const RESOURCE_NOT_FOUND: i64 = -32002;
 
-/// A JSON-RPC error. The message is redacted before it is sent.
+/// A JSON-RPC error. The message is redacted before it is sent; `data` is built by this
+/// server from values it chose (never from stored text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RpcError {
     pub code: i64,
     pub message: String,
+    pub data: Option<Value>,
 }
 
 impl RpcError {
@@ -25,7 +27,13 @@ impl RpcError {
         RpcError {
             code,
             message: message.into(),
+            data: None,
         }
+    }
+
+    pub fn with_data(mut self, data: Value) -> Self {
+        self.data = Some(data);
+        self
     }
 }
 
@@ -177,11 +185,11 @@ fn reply(id: &Id, field: &str, body: &Value) -> String {
 }
 
 pub fn error_reply(id: &Id, error: &RpcError) -> String {
-    reply(
-        id,
-        "error",
-        &json!({"code": error.code, "message": error.message}),
-    )
+    let mut body = json!({"code": error.code, "message": error.message});
+    if let Some(data) = &error.data {
+        body["data"] = data.clone();
+    }
+    reply(id, "error", &body)
 }
 
 /// A successful reply. A tool's `isError` text is an error message too, so it is redacted.

@@ -36,6 +36,8 @@ pub enum ResourceError {
     NotFound(String),
     /// Reading failed (-32603).
     Failed(String),
+    /// A list cursor this server did not hand out (-32602).
+    InvalidCursor(String),
 }
 
 impl From<ToolError> for ResourceError {
@@ -269,6 +271,21 @@ fn mime(json: bool) -> &'static str {
     }
 }
 
+/// The ids a `harness://{kind}/{id}` template can be filled with; `None` for a URI that is no
+/// template of ours.
+pub fn template_ids(
+    store: &Store,
+    uri_template: &str,
+) -> Option<Result<Vec<String>, ResourceError>> {
+    let kind = uri_template
+        .strip_prefix("harness://")?
+        .strip_suffix("/{id}")?;
+    RECORD_FAMILIES
+        .iter()
+        .any(|family| family.kind == kind)
+        .then(|| record_ids(store, kind))
+}
+
 fn record_ids(store: &Store, kind: &str) -> Result<Vec<String>, ResourceError> {
     let dir = match (kind, eval_kind(kind)) {
         ("contract", _) => "contracts",
@@ -353,17 +370,19 @@ pub fn encode_cursor(offset: usize) -> String {
     base64url_encode(format!("{CURSOR_PREFIX}{offset}").as_bytes())
 }
 
-/// The offset a cursor names; anything unreadable restarts at 0 (it is not an error).
-pub fn decode_cursor(cursor: Option<&Value>) -> usize {
-    let Some(Value::String(text)) = cursor else {
-        return 0;
+/// The offset a cursor names: 0 without one, `None` for a cursor this server could not have
+/// handed out (restarting at page 1 would show the client the same page twice, silently).
+pub fn decode_cursor(cursor: Option<&Value>) -> Option<usize> {
+    let text = match cursor {
+        None | Some(Value::Null) => return Some(0),
+        Some(Value::String(text)) => text,
+        Some(_) => return None,
     };
-    let decoded = String::from_utf8(base64url_decode(text)).unwrap_or_default();
+    let decoded = String::from_utf8(base64url_decode(text)).ok()?;
     decoded
         .strip_prefix(CURSOR_PREFIX)
         .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|digits| digits.parse().ok())
-        .unwrap_or(0)
 }
 
 fn page_size(params: &Map<String, Value>) -> usize {
@@ -381,7 +400,9 @@ fn page_size(params: &Map<String, Value>) -> usize {
 /// `resources/list` with `offset:N` cursors (clamped to the list).
 pub fn list(store: &Store, params: &Map<String, Value>) -> Result<Value, ResourceError> {
     let entries = all_resources(store)?;
-    let start = decode_cursor(params.get("cursor")).min(entries.len());
+    let start = decode_cursor(params.get("cursor"))
+        .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?
+        .min(entries.len());
     let end = (start + page_size(params)).min(entries.len());
     let mut result = Map::new();
     result.insert(
@@ -671,13 +692,16 @@ mod tests {
     #[test]
     fn cursors_match_the_original_encoding() {
         assert_eq!(encode_cursor(3), "b2Zmc2V0OjM");
-        assert_eq!(decode_cursor(Some(&json!("b2Zmc2V0OjM"))), 3);
-        assert_eq!(decode_cursor(Some(&json!("b2Zmc2V0OjM="))), 3);
-        assert_eq!(decode_cursor(Some(&json!("garbage"))), 0);
-        assert_eq!(decode_cursor(Some(&json!(5))), 0);
-        assert_eq!(decode_cursor(None), 0);
+        assert_eq!(decode_cursor(Some(&json!("b2Zmc2V0OjM"))), Some(3));
+        assert_eq!(decode_cursor(Some(&json!("b2Zmc2V0OjM="))), Some(3));
+        assert_eq!(decode_cursor(Some(&json!("garbage"))), None);
+        assert_eq!(decode_cursor(Some(&json!(5))), None);
+        assert_eq!(decode_cursor(None), Some(0));
         for offset in [0, 1, 15, 200, 123_456] {
-            assert_eq!(decode_cursor(Some(&json!(encode_cursor(offset)))), offset);
+            assert_eq!(
+                decode_cursor(Some(&json!(encode_cursor(offset)))),
+                Some(offset)
+            );
         }
     }
 

@@ -18,6 +18,8 @@ pub enum StoreError {
     Corrupt { path: String, reason: String },
     /// A lock was held by someone else for too long.
     LockTimeout { kind: &'static str, waited_ms: u64 },
+    /// The client cancelled the request while it waited for a lock.
+    LockWaitCancelled { kind: &'static str },
     /// Any other system error, with the operation that failed.
     Io {
         op: &'static str,
@@ -45,6 +47,9 @@ impl std::fmt::Display for StoreError {
             StoreError::Corrupt { path, reason } => write!(f, "Invalid JSON in {path}: {reason}"),
             StoreError::LockTimeout { kind, waited_ms } => {
                 write!(f, "harness {kind} lock timeout after {waited_ms}ms")
+            }
+            StoreError::LockWaitCancelled { kind } => {
+                write!(f, "harness {kind} lock wait cancelled by the client")
             }
             StoreError::Io { op, path, source } => write!(f, "{op} {path}: {source}"),
         }

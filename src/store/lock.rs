@@ -13,8 +13,26 @@ use super::Store;
 use crate::clock::{epoch_ms, now_iso};
 use rustix::fs::{flock, FlockOperation};
 use rustix::io::Errno;
+use std::cell::RefCell;
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
+
+/// What runs between two attempts at a held lock instead of a plain sleep: given how long
+/// the lock has been awaited and how long to pause, it pauses and says whether to keep
+/// waiting (`false`: the request was cancelled).
+pub type LockWait = Box<dyn FnMut(Duration, Duration) -> bool>;
+
+thread_local! {
+    static LOCK_WAIT: RefCell<Option<LockWait>> = const { RefCell::new(None) };
+}
+
+/// Runs `run` with `wait` called between lock attempts made on this thread.
+pub fn with_lock_wait<R>(wait: LockWait, run: impl FnOnce() -> R) -> R {
+    let previous = LOCK_WAIT.with(|slot| slot.replace(Some(wait)));
+    let result = run();
+    LOCK_WAIT.with(|slot| *slot.borrow_mut() = previous);
+    result
+}
 
 /// Give up waiting for a lock after this long (the original's figure).
 pub const LOCK_TIMEOUT_MS: u64 = 8_000;
@@ -72,16 +90,22 @@ impl Drop for LockGuard<'_> {
 /// Longest pause between two attempts at a held lock.
 const MAX_BACKOFF_US: u64 = 32_000;
 
-/// Sleeps before retry number `attempt`: 0.5 ms doubling up to 32 ms, with up to 50% random
+/// Pauses before retry number `attempt`: 0.5 ms doubling up to 32 ms, with up to 50% random
 /// jitter so contending servers do not retry in lockstep. (The original slept 25–99 ms from
-/// the first retry, which caps a contended project at a few dozen writes a second.)
-fn backoff(attempt: u32) {
+/// the first retry, which caps a contended project at a few dozen writes a second.) With a
+/// [`LockWait`] installed it does the pausing; `false` means the wait was cancelled.
+fn backoff(attempt: u32, waited: Duration) -> bool {
     let base = (500u64 << attempt.min(6)).min(MAX_BACKOFF_US);
     let mut byte = [0u8; 1];
     let jitter = getrandom::fill(&mut byte)
         .map(|()| base * u64::from(byte[0]) / 510)
         .unwrap_or(base / 4);
-    std::thread::sleep(Duration::from_micros(base + jitter));
+    let pause = Duration::from_micros(base + jitter);
+    let hooked = LOCK_WAIT.with(|slot| slot.borrow_mut().as_mut().map(|wait| wait(waited, pause)));
+    hooked.unwrap_or_else(|| {
+        std::thread::sleep(pause);
+        true
+    })
 }
 
 impl Store {
@@ -92,6 +116,7 @@ impl Store {
             kind: kind.label(),
             waited_ms: LOCK_TIMEOUT_MS,
         };
+        let cancelled = || StoreError::LockWaitCancelled { kind: kind.label() };
         if kind == LockKind::KnowledgeIndex {
             self.create_dir_all("knowledge")?;
         }
@@ -106,7 +131,9 @@ impl Store {
             if started.elapsed() > Duration::from_millis(LOCK_TIMEOUT_MS) {
                 return Err(timeout());
             }
-            backoff(attempt);
+            if !backoff(attempt, started.elapsed()) {
+                return Err(cancelled());
+            }
             attempt += 1;
         }
         let content = format!("{}\n{}\n{FLOCK_MARKER}\n", std::process::id(), now_iso());
@@ -125,7 +152,9 @@ impl Store {
             if started.elapsed() > Duration::from_millis(LOCK_TIMEOUT_MS) {
                 return Err(timeout());
             }
-            backoff(attempt);
+            if !backoff(attempt, started.elapsed()) {
+                return Err(cancelled());
+            }
             attempt += 1;
         }
     }

@@ -19,7 +19,7 @@ mod reaper;
 
 pub use error::StoreError;
 pub use fsops::{FileId, ReadFile};
-pub use lock::{LockGuard, LockKind, LOCK_STALE_MS, LOCK_TIMEOUT_MS};
+pub use lock::{with_lock_wait, LockGuard, LockKind, LockWait, LOCK_STALE_MS, LOCK_TIMEOUT_MS};
 pub use open::{create_harness_dir, HARNESS_DIR_NAME};
 pub use reaper::{process_exists, REAPER_MAX_DEPTH, TEMP_MAX_AGE_MS};
 

@@ -6,8 +6,7 @@
 //! line: a longer line is counted, dropped and reported as [`Frame::Oversize`]. It also names
 //! the two ways the stdio stream itself can fail ([`StdioError`]).
 
-use std::io::{self, Read};
-use std::ops::ControlFlow;
+use std::io;
 
 /// Longest line accepted, in bytes, excluding its newline.
 pub const MAX_LINE_BYTES: usize = 1_000_000;
@@ -105,34 +104,6 @@ impl Framer {
     }
 }
 
-/// Reads `input` to its end, handing each frame to `on_frame` as soon as it is complete.
-/// `on_frame` stops the loop by returning `Break`, which is returned without reading further.
-/// Interrupted reads are retried; other read errors end the loop with the error.
-pub fn for_each_frame<B>(
-    mut input: impl Read,
-    mut on_frame: impl FnMut(Frame) -> ControlFlow<B>,
-) -> io::Result<ControlFlow<B>> {
-    let mut framer = Framer::new();
-    let mut chunk = vec![0u8; READ_CHUNK_BYTES];
-    let mut frames = Vec::new();
-    loop {
-        let read = match input.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        framer.push(&chunk[..read], &mut frames);
-        for frame in frames.drain(..) {
-            if let stop @ ControlFlow::Break(_) = on_frame(frame) {
-                return Ok(stop);
-            }
-        }
-    }
-    framer.finish(&mut frames);
-    Ok(frames.into_iter().try_for_each(on_frame))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,30 +172,5 @@ mod tests {
         let whole = frames_of(&[&stream]);
         let bytewise: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(frames_of(&bytewise), whole);
-    }
-
-    #[test]
-    fn reader_loop_delivers_every_frame_then_the_tail() {
-        let mut seen = Vec::new();
-        let end = for_each_frame(&b"one\ntwo"[..], |frame| {
-            seen.push(frame);
-            ControlFlow::<()>::Continue(())
-        });
-        assert_eq!(end.unwrap(), ControlFlow::Continue(()));
-        assert_eq!(
-            seen,
-            vec![Frame::Line(b"one".to_vec()), Frame::Line(b"two".to_vec())]
-        );
-    }
-
-    #[test]
-    fn a_break_stops_the_loop_before_the_next_frame() {
-        let mut seen = 0;
-        let end = for_each_frame(&b"one\ntwo\nthree"[..], |_| {
-            seen += 1;
-            ControlFlow::Break("stop")
-        });
-        assert_eq!(end.unwrap(), ControlFlow::Break("stop"));
-        assert_eq!(seen, 1);
     }
 }
