@@ -504,7 +504,7 @@ fn a_node_written_trace_without_a_tier_is_scanned_on_read() {
     let audit = audit(&mut server);
     assert!(!fires(&audit, "injection_scan_clean"), "{audit}");
     assert_eq!(
-        finding(&audit, "injection_medium_risk")["evidence"],
+        evidence(&audit, "injection_medium_risk"),
         json!(["trace-node-1"])
     );
 }

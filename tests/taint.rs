@@ -111,9 +111,40 @@ fn arguments(schema: &Value, canaries: &mut Canaries, tool: &str, canary_enums: 
     Value::Object(args)
 }
 
-/// Every reply the server gives to every tool, resource, template entry and prompt.
+/// `params` with the per-request `_meta` of the stateless 2026-07-28 era.
+fn modern(mut params: Value) -> Value {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {}
+    });
+    params
+}
+
+/// Every reply in the legacy era (after `initialize`) and again statelessly in 2026-07-28.
 fn exercise(server: &mut Server, canaries: &mut Canaries, replies: &mut Vec<(String, Value)>) {
-    let tools = server.request("tools/list", json!({}))["result"]["tools"].clone();
+    let init = server.request("initialize", json!({"protocolVersion": "2025-11-25"}));
+    replies.push(("initialize".into(), init));
+    let discover = server.request("server/discover", modern(json!({})));
+    replies.push(("server/discover".into(), discover));
+    let before = replies.len();
+    exercise_era(server, canaries, replies, &|params| params);
+    let legacy = replies.len() - before;
+    exercise_era(server, canaries, replies, &modern);
+    assert!(
+        replies.len() - before >= 2 * legacy - 2,
+        "the modern era answered fewer requests"
+    );
+}
+
+/// Every reply the server gives to every tool, resource, template entry, prompt and
+/// completion, each request's params passed through `era`.
+fn exercise_era(
+    server: &mut Server,
+    canaries: &mut Canaries,
+    replies: &mut Vec<(String, Value)>,
+    era: &dyn Fn(Value) -> Value,
+) {
+    let tools = server.request("tools/list", era(json!({})))["result"]["tools"].clone();
     for tool in tools.as_array().expect("tools") {
         let name = tool["name"].as_str().expect("name");
         for canary_enums in [false, true] {
@@ -121,13 +152,13 @@ fn exercise(server: &mut Server, canaries: &mut Canaries, replies: &mut Vec<(Str
             if name == "harness_bootstrap" {
                 args["force"] = json!(false);
             }
-            let reply = server.request("tools/call", json!({"name": name, "arguments": args}));
+            let reply = server.request("tools/call", era(json!({"name": name, "arguments": args})));
             replies.push((format!("tools/call {name}"), reply));
             // The same call without project_path, so it runs past the pinned-project check.
             if let Some(map) = args.as_object_mut() {
                 map.remove("project_path");
             }
-            let reply = server.request("tools/call", json!({"name": name, "arguments": args}));
+            let reply = server.request("tools/call", era(json!({"name": name, "arguments": args})));
             replies.push((format!("tools/call {name} (pinned)"), reply));
         }
     }
@@ -138,11 +169,11 @@ fn exercise(server: &mut Server, canaries: &mut Canaries, replies: &mut Vec<(Str
         } else {
             json!({"cursor": cursor})
         };
-        let page = server.request("resources/list", params);
+        let page = server.request("resources/list", era(params));
         replies.push(("resources/list".into(), page.clone()));
         for resource in page["result"]["resources"].as_array().expect("resources") {
             let uri = resource["uri"].as_str().expect("uri");
-            let reply = server.request("resources/read", json!({"uri": uri}));
+            let reply = server.request("resources/read", era(json!({"uri": uri})));
             replies.push((format!("resources/read {uri}"), reply));
         }
         cursor = page["result"]["nextCursor"].clone();
@@ -150,7 +181,7 @@ fn exercise(server: &mut Server, canaries: &mut Canaries, replies: &mut Vec<(Str
             break;
         }
     }
-    let templates = server.request("resources/templates/list", json!({}));
+    let templates = server.request("resources/templates/list", era(json!({})));
     replies.push(("resources/templates/list".into(), templates.clone()));
     for template in templates["result"]["resourceTemplates"]
         .as_array()
@@ -158,31 +189,40 @@ fn exercise(server: &mut Server, canaries: &mut Canaries, replies: &mut Vec<(Str
     {
         let pattern = template["uriTemplate"].as_str().expect("uriTemplate");
         let uri = pattern.replace("{id}", &canaries.next("template").replace(' ', "%20"));
-        let reply = server.request("resources/read", json!({"uri": uri}));
+        let reply = server.request("resources/read", era(json!({"uri": uri})));
         replies.push((format!("resources/read {pattern}"), reply));
     }
-    let prompts = server.request("prompts/list", json!({}));
+    let prompts = server.request("prompts/list", era(json!({})));
     for prompt in prompts["result"]["prompts"].as_array().expect("prompts") {
         let name = prompt["name"].as_str().expect("name");
         let mut args = Map::new();
         for argument in prompt["arguments"].as_array().expect("arguments") {
             let arg = argument["name"].as_str().expect("argument name");
             args.insert(arg.into(), json!(canaries.next(&format!("{name}.{arg}"))));
+            for prefix in [String::new(), canaries.next("completion")] {
+                let reference = json!({"type": "ref/prompt", "name": name});
+                let params = json!({"ref": reference, "argument": {"name": arg, "value": prefix}});
+                let reply = server.request("completion/complete", era(params));
+                replies.push((format!("completion/complete {name}.{arg}"), reply));
+            }
         }
-        let reply = server.request("prompts/get", json!({"name": name, "arguments": args}));
+        let reply = server.request("prompts/get", era(json!({"name": name, "arguments": args})));
         replies.push((format!("prompts/get {name}"), reply));
     }
     let unknown = canaries.next("method");
-    replies.push(("unknown method".into(), server.request(&unknown, json!({}))));
+    replies.push((
+        "unknown method".into(),
+        server.request(&unknown, era(json!({}))),
+    ));
     let unknown = canaries.next("prompt");
     replies.push((
         "unknown prompt".into(),
-        server.request("prompts/get", json!({"name": unknown})),
+        server.request("prompts/get", era(json!({"name": unknown}))),
     ));
     let unknown = canaries.next("tool");
     replies.push((
         "unknown tool".into(),
-        server.request("tools/call", json!({"name": unknown, "arguments": {}})),
+        server.request("tools/call", era(json!({"name": unknown, "arguments": {}}))),
     ));
 }
 

@@ -2,7 +2,7 @@
 
 use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
-use crate::{round10_edges, round10_markers, round10_process};
+use crate::{round10_boundary, round10_edges, round10_markers, round10_process};
 
 /// How an entry is judged.
 pub enum Check {
@@ -555,6 +555,18 @@ pub fn all() -> Vec<Replay> {
             round10_markers::r10_5,
             "FIFO / hard link among knowledge items and gates",
             "listing serves the rest, names the skipped"
+        ),
+        replay!(
+            "R10-1",
+            round10_boundary::r10_1,
+            "active_contract_id and planted status/activeContractId as plain lines",
+            "only inside blocks in every view"
+        ),
+        replay!(
+            "R10-3",
+            round10_boundary::r10_3,
+            "prompts without the evidence guidance",
+            "every prompt carries the rule"
         ),
     ]
 }

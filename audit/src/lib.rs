@@ -17,6 +17,7 @@ mod content;
 mod knowledge;
 mod paths;
 mod protocol;
+mod round10_boundary;
 mod round10_edges;
 mod round10_markers;
 mod round10_process;

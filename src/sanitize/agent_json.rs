@@ -7,7 +7,7 @@
 //!   string that merely looks like a block cannot carry a second closer);
 //! - a value under a key with a safe form passes when it has that form: ids (`id`, `…Id`,
 //!   `…Ids`), timestamps (`ts`, `…At`), members of the fixed vocabulary of keys such as
-//!   `status`, `kind` or `verdict`, relative paths made of safe components (`path`);
+//!   `status`, `kind` or `verdict`, relative paths made of safe components (`path`, `file`);
 //! - anything else is wrapped in a block whose source is its place in the result.
 //!
 //! Object keys that are not plain identifiers are wrapped the same way. So a handler that
@@ -284,7 +284,7 @@ pub fn form_of_key(key: &str) -> Option<Form> {
 }
 
 fn has_safe_form(key: &str, text: &str) -> bool {
-    if key == "path" {
+    if key == "path" || key == "file" {
         return is_safe_relative_path(text);
     }
     match form_of_key(key) {

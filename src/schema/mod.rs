@@ -81,12 +81,20 @@ fn count_bound(schema: &Value, key: &str) -> Option<usize> {
         .map(|n| n as usize)
 }
 
+/// A rejected string as the original quotes it when it is a safe id, else in a block.
+fn echoed_value(text: &str) -> String {
+    match crate::sanitize::safe_file_id(text) {
+        Some(id) => to_compact(&Value::String(id)),
+        None => crate::sanitize::untrusted_block(Some(text), "args.value"),
+    }
+}
+
 fn enum_message(path: &str, value: &Value, options: &Value) -> String {
     match value {
         // The rejected value is echoed bounded and inside a block: it is untrusted input.
         Value::String(text) => format!(
             "{path}: value {} not in enum {}",
-            crate::sanitize::echo(&sanitize_text(text, MAX_ECHOED_VALUE), "args.value"),
+            echoed_value(&sanitize_text(text, MAX_ECHOED_VALUE)),
             to_compact(options)
         ),
         _ => format!("{path}: value not in enum {}", to_compact(options)),

@@ -178,3 +178,51 @@ fn check_project(store: &Store, args: Args<'_>) -> Result<(), ToolError> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn camel_case(name: &str) -> String {
+        let mut out = String::new();
+        let mut upper = false;
+        for ch in name.chars() {
+            if ch == '_' {
+                upper = true;
+            } else if upper {
+                out.extend(ch.to_uppercase());
+                upper = false;
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    }
+
+    /// A value a client may choose from an enum is stored under the camel-cased key and shown
+    /// unwrapped only if the sink's vocabulary for that key knows it.
+    #[test]
+    fn every_catalogue_enum_is_in_the_sinks_vocabulary() {
+        let mut checked = 0;
+        for tool in registry() {
+            let properties = tool.definition["inputSchema"]["properties"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            for (name, property) in properties {
+                let Some(options) = property["enum"].as_array() else {
+                    continue;
+                };
+                let key = camel_case(&name);
+                let words = crate::sanitize::vocabulary(&key)
+                    .unwrap_or_else(|| panic!("no vocabulary for {key}"));
+                for option in options {
+                    let option = option.as_str().expect("string enum");
+                    assert!(words.contains(&option), "{key}: {option} missing");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 40, "only {checked} enum values checked");
+    }
+}
