@@ -25,7 +25,7 @@
 //! | `Implementation.description`           | no         | no         | no         | yes        | yes        |
 //! | `instructions`                         | `initialize` | `initialize` | `initialize` | `initialize` | `server/discover` |
 //! | `completion/complete`                  | yes        | yes        | yes        | yes        | yes        |
-//! | `completions` capability (in `initialize` from the version it negotiates) | no | yes | yes | yes | yes |
+//! | `completions` capability               | no         | yes        | yes        | yes        | yes        |
 //! | `message` on `notifications/progress`  | no         | yes        | yes        | yes        | yes        |
 //! | invalid tool arguments                 | -32602     | -32602     | -32602     | `isError` result | `isError` result |
 //! | unknown resource                       | -32002     | -32002     | -32002     | -32002     | -32602     |
