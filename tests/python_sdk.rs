@@ -1,14 +1,17 @@
 #![allow(clippy::disallowed_methods)] // Tests build and inspect fixtures with std::fs.
 //! End to end with a real third-party client: the official MCP Python SDK, which validates
-//! every message against the protocol schema and every tool result against its
-//! outputSchema. The SDK is installed (pinned) into a virtual environment under `target/` on
-//! first use; that needs Python 3 and access to PyPI, and the test fails loudly without them.
+//! every result against the protocol schema and every tool result against its
+//! outputSchema, in each of its three connect modes: `legacy` (the `initialize` handshake),
+//! `auto` (`server/discover`, which must land on 2026-07-28) and pinned to 2026-07-28. The
+//! SDK is installed (pinned) into one virtual environment under `target/` on first use; that
+//! needs Python 3 and access to PyPI, and the tests fail loudly without them.
 
 mod common;
 
 use common::{TempProject, BINARY};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 const SDK_REQUIREMENT: &str = "mcp==2.3.0";
 
@@ -19,8 +22,13 @@ fn run(command: &mut Command) {
     assert!(status.success(), "{command:?} failed: {status}");
 }
 
-/// The venv's python, creating the venv and installing the SDK the first time.
+/// The venv's python, creating the venv and installing the SDK the first time. The tests of
+/// this binary run in parallel; the lock makes the first one install and the others wait.
 fn sdk_python() -> PathBuf {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _installing = INSTALL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mcp-sdk-venv");
     let python = venv.join("bin/python");
     let marker = venv.join(format!("installed-{SDK_REQUIREMENT}"));
@@ -32,8 +40,10 @@ fn sdk_python() -> PathBuf {
     python
 }
 
-#[test]
-fn the_official_python_sdk_lists_calls_and_reads_everything_without_a_failure() {
+/// Runs the SDK client in one connect mode (see tests/e2e/mcp_sdk_client.py) against a fresh
+/// project: every tool, resource page, template, prompt and completion, each result validated
+/// by the SDK against the schema of the version the mode negotiated.
+fn sdk_session(mode: &str) {
     let python = sdk_python();
     let project = TempProject::new("sdk");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/mcp_sdk_client.py");
@@ -41,6 +51,7 @@ fn the_official_python_sdk_lists_calls_and_reads_everything_without_a_failure() 
         .arg(script)
         .arg(BINARY)
         .arg(&project.path)
+        .arg(mode)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -52,9 +63,24 @@ fn the_official_python_sdk_lists_calls_and_reads_everything_without_a_failure() 
     );
     let summary = stdout.lines().last().unwrap_or_default();
     assert!(
-        summary.starts_with("sdk e2e: ") && summary.ends_with(" 0 failures"),
+        summary.starts_with(&format!("sdk e2e {mode}: ")) && summary.ends_with(" 0 failures"),
         "{stdout}"
     );
     assert!(output.status.success());
     eprintln!("{summary}");
+}
+
+#[test]
+fn the_sdk_in_legacy_mode_negotiates_2025_11_25_and_everything_validates() {
+    sdk_session("legacy");
+}
+
+#[test]
+fn the_sdk_in_auto_mode_discovers_2026_07_28_and_everything_validates() {
+    sdk_session("auto");
+}
+
+#[test]
+fn the_sdk_pinned_to_2026_07_28_serves_everything_statelessly_and_it_validates() {
+    sdk_session("2026-07-28");
 }

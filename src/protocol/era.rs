@@ -26,6 +26,7 @@
 //! | `instructions`                         | `initialize` | `initialize` | `initialize` | `initialize` | `server/discover` |
 //! | `completion/complete`                  | yes        | yes        | yes        | yes        | yes        |
 //! | `completions` capability               | no         | yes        | yes        | yes        | yes        |
+//! | `message` on `notifications/progress`  | no         | yes        | yes        | yes        | yes        |
 //! | invalid tool arguments                 | -32602     | -32602     | -32602     | `isError` result | `isError` result |
 //! | unknown resource                       | -32002     | -32002     | -32002     | -32002     | -32602     |
 //! | unsupported version                    | answered with 2025-11-25 | ← | ← | ← | -32022 with `data.supported`/`data.requested` |
@@ -101,6 +102,11 @@ impl Version {
 
     pub fn is_modern(self) -> bool {
         self >= Version::V2026_07_28
+    }
+
+    /// 2025-03-26 added `message` to `notifications/progress`.
+    pub fn progress_has_message(self) -> bool {
+        self >= Version::V2025_03_26
     }
 
     /// SEP-1303: from 2025-11-25 a schema violation is a tool result the model can read.

@@ -52,15 +52,16 @@ impl Server {
 
     /// Handles one frame; `None` when nothing must be sent (blank line, notification).
     pub fn handle_frame(&self, frame: &Frame) -> Option<String> {
-        self.handle(frame, &mut |_: &Id, _: Option<&Value>| {}, &mut || false)
+        self.handle(frame, &mut |_, _, _| {}, &mut || false)
     }
 
-    /// [`Server::handle_frame`] that tells `begin` which request starts and asks `cancelled`,
-    /// once it has run, whether the client cancelled it (then nothing is sent).
+    /// [`Server::handle_frame`] that tells `begin` which request starts (and the version it is
+    /// served at) and asks `cancelled`, once it has run, whether the client cancelled it
+    /// (then nothing is sent).
     fn handle(
         &self,
         frame: &Frame,
-        begin: &mut dyn FnMut(&Id, Option<&Value>),
+        begin: &mut dyn FnMut(&Id, Option<&Value>, era::Version),
         cancelled: &mut dyn FnMut() -> bool,
     ) -> Option<String> {
         let reply = match jsonrpc::classify(frame) {
@@ -70,9 +71,16 @@ impl Server {
             }
             jsonrpc::Incoming::Notification => return None,
             jsonrpc::Incoming::Request { id, method, params } => {
-                begin(&id, params.as_ref());
                 let answer = era::select(&method, params.as_ref(), &self.legacy).and_then(|v| {
-                    methods::dispatch(self, v, &method, params.as_ref())
+                    begin(&id, params.as_ref(), v);
+                    let result = methods::dispatch(self, v, &method, params.as_ref());
+                    // `initialize` answers at the version it has just negotiated.
+                    let v = if method == "initialize" && !v.is_modern() {
+                        self.legacy.current()
+                    } else {
+                        v
+                    };
+                    result
                         .map(|result| era::shape_result(v, &method, result))
                         .map_err(|error| era::shape_error(v, error))
                 });
@@ -137,7 +145,7 @@ impl Server {
             for frame in frames.drain(..) {
                 let line = self.handle(
                     &frame,
-                    &mut |id, params| session.borrow_mut().begin(id, params),
+                    &mut |id, params, version| session.borrow_mut().begin(id, params, version),
                     &mut || session.borrow_mut().end(),
                 );
                 if let Some(line) = line {

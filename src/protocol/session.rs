@@ -9,6 +9,7 @@
 //! runs a request, never reads more than [`MAX_READ_AHEAD`] bytes ahead, and never answers
 //! anything itself.
 
+use super::era::Version;
 use super::jsonrpc::Id;
 use crate::json::{parse_message, to_compact};
 use crate::store::LOCK_TIMEOUT_MS;
@@ -27,6 +28,7 @@ pub const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 
 struct InFlight {
     id: Value,
+    version: Version,
     progress_token: Option<Value>,
     last_progress: Option<Duration>,
     cancelled: bool,
@@ -106,7 +108,7 @@ impl<R: Read + AsFd, W: Write> Session<R, W> {
 
     /// A request starts: remember its id (as a value, to compare with a cancellation's
     /// `requestId`) and progress token.
-    pub fn begin(&mut self, id: &Id, params: Option<&Value>) {
+    pub fn begin(&mut self, id: &Id, params: Option<&Value>, version: Version) {
         let id: Value = serde_json::from_str(id.as_json()).unwrap_or(Value::Null);
         let progress_token = params
             .and_then(|p| p.get("_meta"))
@@ -115,6 +117,7 @@ impl<R: Read + AsFd, W: Write> Session<R, W> {
             .cloned();
         self.in_flight = Some(InFlight {
             id,
+            version,
             progress_token,
             last_progress: None,
             cancelled: false,
@@ -152,15 +155,18 @@ impl<R: Read + AsFd, W: Write> Session<R, W> {
         }
         flight.last_progress = Some(waited);
         // Milliseconds waited out of the lock timeout: strictly increasing, as required.
+        let mut params = json!({
+            "progressToken": token,
+            "progress": waited.as_millis() as u64 + 1,
+            "total": LOCK_TIMEOUT_MS,
+        });
+        if flight.version.progress_has_message() {
+            params["message"] = json!("Waiting for a lock held by another process.");
+        }
         let line = to_compact(&json!({
             "jsonrpc": "2.0",
             "method": "notifications/progress",
-            "params": {
-                "progressToken": token,
-                "progress": waited.as_millis() as u64 + 1,
-                "total": LOCK_TIMEOUT_MS,
-                "message": "Waiting for a lock held by another process."
-            }
+            "params": params
         }));
         self.send(&line);
     }
