@@ -2,7 +2,7 @@
 
 use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
-use crate::{round10_edges, round10_markers, round10_process};
+use crate::{installer, round10_edges, round10_markers, round10_process};
 
 /// How an entry is judged.
 pub enum Check {
@@ -555,6 +555,12 @@ pub fn all() -> Vec<Replay> {
             round10_markers::r10_5,
             "FIFO / hard link among knowledge items and gates",
             "listing serves the rest, names the skipped"
+        ),
+        replay!(
+            "IN-1",
+            installer::in_1,
+            "install over project configs holding a token",
+            "no copy in the project; backup under the state directory"
         ),
     ]
 }

@@ -95,13 +95,14 @@ finish() {
     fi
     step_ok=1
 }
-version() { in_project "$@" --version | tail -n1; }
+# The installed version, from the package itself (starting a client only to ask costs seconds).
+version() { node -p "require('$cache/node_modules/$1/package.json').version"; }
 # Listings that parse their configuration but fail on it still exit 0, so errors are matched.
 config_errors='[Ee]rror|[Ii]nvalid|Please fix|expected record'
 
 check_claude() {
     fresh
-    echo "claude-code $(version claude)"
+    echo "claude-code $(version @anthropic-ai/claude-code)"
     local out
     out=$(harness install --clients claude)
     expect install "$out" 'claude-code \(project\) .*\.mcp\.json: written' 'claude-code: next: '
@@ -125,7 +126,7 @@ check_claude() {
 
 check_gemini() {
     fresh
-    echo "gemini $(version gemini)"
+    echo "gemini $(version @google/gemini-cli)"
     local out
     out=$(harness install --clients gemini)
     expect install "$out" 'gemini \(project\) .*settings\.json: written' 'gemini: next: '
@@ -147,7 +148,7 @@ check_gemini() {
 
 check_codex() {
     fresh
-    echo "codex $(version codex)"
+    echo "codex $(version @openai/codex)"
     local out
     # User scope: $CODEX_HOME defaults to ~/.codex.
     out=$(harness install --clients codex)
@@ -177,9 +178,9 @@ check_codex() {
 
 # OpenCode and Kilo (a fork of it) share the command line and the listing.
 check_opencode_like() {
-    local id=$1 cli=$2 file=$3
+    local id=$1 cli=$2 file=$3 package=$4
     fresh
-    echo "$id $(version "$cli")"
+    echo "$id $(version "$package")"
     local out
     out=$(harness install --clients "$id")
     expect install "$out" "$id \(project\) .*$file: written"
@@ -201,8 +202,8 @@ for client in claude gemini codex opencode kilo; do
     claude) check_claude ;;
     gemini) check_gemini ;;
     codex) check_codex ;;
-    opencode) check_opencode_like opencode opencode opencode.json ;;
-    kilo) check_opencode_like kilo kilo .kilo/kilo.jsonc ;;
+    opencode) check_opencode_like opencode opencode opencode.json opencode-ai ;;
+    kilo) check_opencode_like kilo kilo .kilo/kilo.jsonc @kilocode/cli ;;
     esac
     echo "  ($((SECONDS - t)) s)"
 done
