@@ -948,7 +948,12 @@ fn backups_go_under_xdg_state_home_when_it_is_absolute() {
         .join("codex-harness-mcp/backups")
         .join(path.strip_prefix("/").unwrap());
     assert_eq!(read(&backup), existing_config("claude-code"));
-    assert!(stderr.contains("Landlock: enforced"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "Landlock: enforced, only the target directories and the backup directory are writable"
+        ),
+        "{stderr}"
+    );
     assert!(!setup.home().join(".local").exists());
     no_backup_beside(&path);
 }

@@ -306,7 +306,12 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
             .collect();
         match confine::restrict_to_directories(&fds) {
             Ok(state @ (LayerState::Enforced | LayerState::Partial { .. })) => {
-                format!("{state}, only the target directories are writable")
+                let backup = if backups.is_ok() {
+                    " and the backup directory"
+                } else {
+                    ""
+                };
+                format!("{state}, only the target directories{backup} are writable")
             }
             Ok(LayerState::Unavailable { reason }) => {
                 format!("unavailable ({reason}); the edits run unconfined")
