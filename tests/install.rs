@@ -48,6 +48,7 @@ impl Setup {
             .env("HOME", self.home())
             .env("CODEX_HOME", self.codex_home())
             .env_remove("CODEX_WORKDIR")
+            .env_remove("XDG_STATE_HOME")
             .current_dir(self.project())
             .output()
             .unwrap();
@@ -56,6 +57,15 @@ impl Setup {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
+    }
+
+    /// Where the backup of the file at `original` goes: beneath the state directory
+    /// (`~/.local/state` here), at the same absolute path.
+    fn backup_of(&self, original: &Path) -> PathBuf {
+        let relative = original.strip_prefix("/").unwrap();
+        self.home()
+            .join(".local/state/codex-harness-mcp/backups")
+            .join(relative)
     }
 
     fn install(&self, client: &str) -> Ran {
@@ -287,12 +297,27 @@ fn install_next_to_existing_entries_keeps_every_other_byte() {
         let value = parse_jsonc(&installed);
         assert_eq!(value[container][name], entry, "{client}: {installed}");
         assert!(value[container]["other"].is_object(), "{client}");
-        assert_eq!(
-            read(&path.with_file_name(format!(
-                "{}.bak",
-                path.file_name().unwrap().to_string_lossy()
-            ))),
-            original
+        let backup = setup.backup_of(&path);
+        assert_eq!(read(&backup), original);
+        assert!(
+            ran.stderr
+                .contains(&format!("previous version saved as {}", backup.display())),
+            "{}",
+            ran.stderr
+        );
+        no_backup_beside(&path);
+    }
+}
+
+/// Nothing but the configuration itself (and its directory's other files) beside `path`:
+/// no `.bak` or other copy a `git add .` would pick up.
+fn no_backup_beside(path: &Path) {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    for entry in std::fs::read_dir(path.parent().unwrap()).unwrap().flatten() {
+        let other = entry.file_name().to_string_lossy().into_owned();
+        assert!(
+            other == name || !other.starts_with(&name) && !other.starts_with(&format!(".{name}")),
+            "copy of {name} left beside it: {other}"
         );
     }
 }
@@ -371,15 +396,27 @@ fn uninstall_restores_the_original_file() {
     }
 }
 
+/// What uninstall leaves of a file the installer created: an empty servers object where
+/// the client refuses a file without one (Claude Code: "mcpServers: expected record"), else
+/// an empty object.
+fn emptied(client: &str) -> &'static str {
+    match client {
+        "claude-code" | "cursor" | "cline" | "windsurf" | "roo" => "{\n  \"mcpServers\": {}\n}\n",
+        "vscode" => "{\n  \"servers\": {}\n}\n",
+        "opencode" | "kilo" | "gemini" => "{}\n",
+        other => panic!("unknown client {other}"),
+    }
+}
+
 #[test]
-fn uninstall_of_a_fresh_install_leaves_no_entry() {
+fn uninstall_of_a_fresh_install_leaves_a_file_each_client_accepts() {
     let setup = Setup::new("undo-fresh");
     assert_eq!(setup.run(&["install", "--clients", "all"]).code, 0);
     let ran = setup.run(&["uninstall", "--clients", "all"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(read(&setup.path("codex")), "");
     for client in JSON_CLIENTS {
-        assert_eq!(read(&setup.path(client)), "{}\n", "{client}");
+        assert_eq!(read(&setup.path(client)), emptied(client), "{client}");
     }
     let again = setup.run(&["uninstall", "--clients", "all"]);
     assert_eq!(
@@ -732,6 +769,7 @@ fn under_umask_000_new_files_are_0600_new_directories_0700_and_existing_modes_ar
         .env("HOME", setup.home())
         .env("CODEX_HOME", setup.codex_home())
         .env_remove("CODEX_WORKDIR")
+        .env_remove("XDG_STATE_HOME")
         .current_dir(setup.project())
         .output()
         .unwrap();
@@ -740,7 +778,7 @@ fn under_umask_000_new_files_are_0600_new_directories_0700_and_existing_modes_ar
     let mut modes = Vec::new();
     modes_beneath(&setup.home(), &mut modes);
     modes_beneath(&setup.project(), &mut modes);
-    let backup = PathBuf::from(format!("{}.bak", existing.display()));
+    let backup = setup.backup_of(&existing);
     let mut files = 0;
     for (path, mode) in &modes {
         let expected = if path.is_dir() {
@@ -761,4 +799,206 @@ fn under_umask_000_new_files_are_0600_new_directories_0700_and_existing_modes_ar
         modes.iter().any(|(p, _)| *p == setup.codex_home()),
         "{modes:?}"
     );
+}
+
+#[test]
+fn codex_project_scope_writes_the_projects_codex_config_and_says_it_needs_trust() {
+    let setup = Setup::new("codex-project");
+    let ran = setup.run(&["install", "--clients", "codex", "--scope", "project"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let path = setup.project().join(".codex/config.toml");
+    assert_eq!(
+        read(&path),
+        format!(
+            "[mcp_servers.codex-harness]\ncommand = \"{}\"\nargs = [\"--project\", \"{}\"]\n",
+            exe(),
+            setup.project().display()
+        )
+    );
+    assert!(
+        ran.stderr
+            .contains(&format!("codex (project) {}: written", path.display())),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("codex: next: Codex reads")
+            && ran.stderr.contains("only once the project is trusted"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!setup.codex_home().exists());
+    let ran = setup.run(&["uninstall", "--clients", "codex", "--scope", "project"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(read(&path), "");
+}
+
+#[test]
+fn user_scope_entry_passes_project_only_when_asked_and_the_summary_says_which() {
+    let setup = Setup::new("user-pin");
+    let ran = setup.run(&["install", "--clients", "cline,codex"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(
+        ran.stderr
+            .matches(": written; the entry passes no --project: the server serves the directory the client starts it in")
+            .count(),
+        2,
+        "{}",
+        ran.stderr
+    );
+    let other = setup.root.path.join("outside/proj");
+    std::fs::create_dir_all(&other).unwrap();
+    let other_text = other.to_string_lossy().into_owned();
+    let ran = setup.run(&[
+        "install",
+        "--clients",
+        "cline,codex,windsurf",
+        "--project",
+        &other_text,
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    for client in ["cline", "codex", "windsurf"] {
+        assert!(
+            ran.stderr.contains(&format!(
+                "{client} (user) {}: written",
+                setup.path(client).display()
+            )),
+            "{}",
+            ran.stderr
+        );
+    }
+    assert_eq!(
+        ran.stderr
+            .matches(&format!(
+                "; the entry passes --project {other_text}, so every session of this client serves that project"
+            ))
+            .count(),
+        3,
+        "{}",
+        ran.stderr
+    );
+    for client in ["cline", "windsurf"] {
+        let value = parse_jsonc(&read(&setup.path(client)));
+        assert_eq!(
+            value["mcpServers"]["codex-harness"]["args"],
+            json!(["--project", other_text]),
+            "{client}"
+        );
+    }
+    assert!(
+        read(&setup.path("codex")).contains(&format!("args = [\"--project\", \"{other_text}\"]"))
+    );
+    assert!(std::fs::read_dir(&other).unwrap().next().is_none());
+}
+
+#[test]
+fn install_prints_the_step_each_client_still_needs_before_it_starts_the_server() {
+    let setup = Setup::new("next-steps");
+    let ran = setup.run(&["install", "--clients", "claude,gemini,cursor,codex"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let project = setup.project().display().to_string();
+    let next: Vec<&str> = ran
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": next: "))
+        .collect();
+    assert_eq!(next.len(), 2, "{}", ran.stderr);
+    assert!(
+        next[0].starts_with("codex-harness-mcp install: claude-code: next: ")
+            && next[0].contains(&format!("run `claude` once in {project}"))
+            && next[0].contains("\"enabledMcpjsonServers\""),
+        "{}",
+        next[0]
+    );
+    assert!(
+        next[1].starts_with("codex-harness-mcp install: gemini: next: ")
+            && next[1].contains("only in a trusted folder")
+            && next[1].contains("trustedFolders.json"),
+        "{}",
+        next[1]
+    );
+    // Already configured: the step is still owed, so it is printed again; uninstall owes none.
+    let again = setup.run(&["install", "--clients", "claude"]);
+    assert!(
+        again.stderr.contains("claude-code: next: "),
+        "{}",
+        again.stderr
+    );
+    let removed = setup.run(&["uninstall", "--clients", "claude,gemini"]);
+    assert!(!removed.stderr.contains(": next: "), "{}", removed.stderr);
+}
+
+#[test]
+fn backups_go_under_xdg_state_home_when_it_is_absolute() {
+    let setup = Setup::new("xdg-state");
+    let path = setup.path("claude-code");
+    write(&path, &existing_config("claude-code"));
+    let state = setup.root.path.join("outside/state");
+    let output = Command::new(BINARY)
+        .args(["install", "--clients", "claude"])
+        .env("HOME", setup.home())
+        .env("XDG_STATE_HOME", &state)
+        .env_remove("CODEX_WORKDIR")
+        .current_dir(setup.project())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let backup = state
+        .join("codex-harness-mcp/backups")
+        .join(path.strip_prefix("/").unwrap());
+    assert_eq!(read(&backup), existing_config("claude-code"));
+    assert!(
+        stderr.contains(
+            "Landlock: enforced, only the target directories and the backup directory are writable"
+        ),
+        "{stderr}"
+    );
+    assert!(!setup.home().join(".local").exists());
+    no_backup_beside(&path);
+}
+
+#[test]
+fn without_a_state_directory_an_existing_file_is_left_untouched() {
+    let setup = Setup::new("no-state");
+    let path = setup.path("cursor");
+    let original = existing_config("cursor");
+    write(&path, &original);
+    let output = Command::new(BINARY)
+        .args(["install", "--clients", "cursor,roo"])
+        .env_remove("HOME")
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("CODEX_WORKDIR")
+        .current_dir(setup.project())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot save its previous version: no state directory for the backup"),
+        "{stderr}"
+    );
+    assert_eq!(read(&path), original);
+    // A new file needs no backup, so Roo's is still written.
+    assert!(setup.path("roo").exists(), "{stderr}");
+}
+
+#[test]
+fn symlinked_backup_directory_is_refused_and_the_file_left_untouched() {
+    let setup = Setup::new("backup-link");
+    let path = setup.path("cursor");
+    let original = existing_config("cursor");
+    write(&path, &original);
+    let outside = setup.root.path.join("outside");
+    std::fs::create_dir_all(setup.home().join(".local/state/codex-harness-mcp")).unwrap();
+    symlink(
+        &outside,
+        setup.home().join(".local/state/codex-harness-mcp/backups"),
+    )
+    .unwrap();
+    let ran = setup.install("cursor");
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    assert!(ran.stderr.contains("is a symlink"), "{}", ran.stderr);
+    assert_eq!(read(&path), original);
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
 }

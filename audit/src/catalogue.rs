@@ -2,7 +2,7 @@
 
 use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
-use crate::{round10_boundary, round10_edges, round10_markers, round10_process};
+use crate::{installer, round10_boundary, round10_edges, round10_markers, round10_process};
 
 /// How an entry is judged.
 pub enum Check {
@@ -567,6 +567,12 @@ pub fn all() -> Vec<Replay> {
             round10_boundary::r10_3,
             "prompts without the evidence guidance",
             "every prompt carries the rule"
+        ),
+        replay!(
+            "IN-1",
+            installer::in_1,
+            "install over project configs holding a token",
+            "no copy in the project; backup under the state directory"
         ),
     ]
 }

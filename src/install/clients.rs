@@ -187,6 +187,43 @@ impl Client {
         }
     }
 
+    /// Whether the client refuses its file when the servers object is missing (Claude Code:
+    /// "mcpServers: expected record"), so uninstall must leave it empty rather than remove it.
+    /// These are the files that hold nothing but MCP servers; the general settings files of
+    /// Gemini CLI, OpenCode and Kilo (and Codex's TOML) accept a file without it.
+    pub fn requires_container(self) -> bool {
+        match self {
+            Self::ClaudeCode
+            | Self::Cursor
+            | Self::VsCode
+            | Self::Cline
+            | Self::Windsurf
+            | Self::Roo => true,
+            Self::Codex | Self::OpenCode | Self::Kilo | Self::Gemini => false,
+        }
+    }
+
+    /// The one thing the user must still do before the client starts the server from a
+    /// project file, or `None` when it starts it as written.
+    pub fn next_step(self, scope: ResolvedScope, project: &Path, name: &str) -> Option<String> {
+        if scope != ResolvedScope::Project {
+            return None;
+        }
+        let project = project.display();
+        match self {
+            Self::ClaudeCode => Some(format!(
+                "Claude Code starts a .mcp.json server only once it is approved: run `claude` once in {project}, trust the folder and approve \"{name}\" (in a trusted folder, \"enabledMcpjsonServers\": [\"{name}\"] in {project}/.claude/settings.local.json approves it too)"
+            )),
+            Self::Gemini => Some(format!(
+                "Gemini CLI runs a project's servers only in a trusted folder: trust {project} when `gemini` asks (or with /permissions), or add \"{project}\": \"TRUST_FOLDER\" to ~/.gemini/trustedFolders.json"
+            )),
+            Self::Codex => Some(format!(
+                "Codex reads {project}/.codex/config.toml only once the project is trusted: accept the trust prompt when `codex` first starts in {project}, or add trust_level = \"trusted\" under [projects.\"{project}\"] in $CODEX_HOME/config.toml (default ~/.codex)"
+            )),
+            _ => None,
+        }
+    }
+
     /// Which scope `auto` picks for this client.
     fn preferred_scope(self) -> ResolvedScope {
         match self {
@@ -232,10 +269,7 @@ impl Client {
             Self::Cursor => (vec![".cursor"], "mcp.json"),
             Self::VsCode => (vec![".vscode"], "mcp.json"),
             Self::Roo => (vec![".roo"], "mcp.json"),
-            Self::Codex => return Err(
-                "Codex CLI reads MCP servers from $CODEX_HOME/config.toml only; use --scope user"
-                    .into(),
-            ),
+            Self::Codex => (vec![".codex"], "config.toml"),
             Self::Cline => {
                 return Err(
                     "Cline does not have a stable project MCP config path; use --scope user".into(),
@@ -282,12 +316,14 @@ impl Client {
 }
 
 /// The arguments the client passes to this binary: `--project <dir>` for a project-scoped
-/// file, none for a user-scoped one (the server then serves `$CODEX_WORKDIR`, else the
-/// directory the client starts it in).
-pub fn server_args(scope: ResolvedScope, project: &Path) -> Vec<String> {
-    match scope {
-        ResolvedScope::Project => vec!["--project".into(), project.to_string_lossy().into_owned()],
-        ResolvedScope::User => Vec::new(),
+/// file, and for a user-scoped one only when the user named a project with `--project`
+/// (`pinned`); otherwise none, and the server serves `$CODEX_WORKDIR`, else the directory the
+/// client starts it in.
+pub fn server_args(scope: ResolvedScope, project: &Path, pinned: bool) -> Vec<String> {
+    if scope == ResolvedScope::Project || pinned {
+        vec!["--project".into(), project.to_string_lossy().into_owned()]
+    } else {
+        Vec::new()
     }
 }
 
@@ -373,6 +409,7 @@ mod tests {
         let p = places();
         let err = |c: Client, s: Scope| c.target(s, &p, "n").err().unwrap_or_default();
         assert!(err(Client::ClaudeCode, Scope::User).contains("claude mcp add"));
+        assert!(Client::Codex.target(Scope::Project, &p, "n").is_ok());
         assert!(err(Client::VsCode, Scope::User).contains("--scope project"));
         assert!(err(Client::Cline, Scope::Project).contains("--scope user"));
         assert!(err(Client::Windsurf, Scope::Project).contains("--scope user"));
@@ -387,7 +424,7 @@ mod tests {
 
     #[test]
     fn entries_follow_the_original_shapes_with_this_binary() {
-        let args = server_args(ResolvedScope::Project, Path::new("/p"));
+        let args = server_args(ResolvedScope::Project, Path::new("/p"), false);
         assert_eq!(
             json_entry(Client::OpenCode, "/bin/x", &args),
             json!({"type": "local", "command": ["/bin/x", "--project", "/p"], "enabled": true})

@@ -560,9 +560,15 @@ pub fn upsert(text: &str, container: &str, name: &str, entry: &Value) -> Result<
     Ok(apply(text, vec![splice]))
 }
 
-/// The text without `<container>.<name>`; the container goes too when our entry was all it
-/// held. Unchanged when the entry is absent.
-pub fn remove(text: &str, container: &str, name: &str) -> Result<String, EditError> {
+/// The text without `<container>.<name>`. When our entry was all the container held, the
+/// container goes too, unless `keep_container` (the client refuses a file without it): then
+/// it is left as an empty object. Unchanged when the entry is absent.
+pub fn remove(
+    text: &str,
+    container: &str,
+    name: &str,
+    keep_container: bool,
+) -> Result<String, EditError> {
     let Some(root) = parse(text)? else {
         return Ok(text.to_string());
     };
@@ -580,6 +586,14 @@ pub fn remove(text: &str, container: &str, name: &str) -> Result<String, EditErr
         && splices
             .first()
             .is_some_and(|s| s.start == servers.value.start + 1 && s.end == servers.value.end - 1);
+    if only_ours && keep_container {
+        let emptied = Splice {
+            start: servers.value.start + 1,
+            end: servers.value.end - 1,
+            with: String::new(),
+        };
+        return Ok(apply(text, vec![emptied]));
+    }
     if only_ours {
         return Ok(apply(
             text,
@@ -603,7 +617,7 @@ mod tests {
     }
 
     fn uninstall(text: &str) -> String {
-        remove(text, "mcpServers", "codex-harness").unwrap_or_else(|e| format!("ERR {e}"))
+        remove(text, "mcpServers", "codex-harness", false).unwrap_or_else(|e| format!("ERR {e}"))
     }
 
     #[test]
@@ -711,6 +725,23 @@ mod tests {
     fn nesting_beyond_the_limit_is_an_error_not_a_crash() {
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(install(&deep).contains("nesting too deep"));
+    }
+
+    #[test]
+    fn removing_the_last_server_can_keep_an_empty_container() {
+        let keep = |text: &str| remove(text, "mcpServers", "codex-harness", true).ok();
+        let fresh = install("");
+        assert_eq!(
+            keep(&fresh),
+            Some("{\n  \"mcpServers\": {}\n}\n".to_string())
+        );
+        let beside = install("{\"theme\": \"dark\"}");
+        assert_eq!(
+            keep(&beside).and_then(|t| parse(&t).ok().flatten().map(|n| to_value(&n))),
+            Some(json!({"theme": "dark", "mcpServers": {}}))
+        );
+        let two = "{\"mcpServers\": {\"a\": 1, \"codex-harness\": {}}}";
+        assert_eq!(keep(two), Some("{\"mcpServers\": {\"a\": 1}}".to_string()));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The `install` and `uninstall` subcommands: add (or remove) this server's entry in the MCP
 //! configuration of Codex CLI and nine other clients, editing each file in place.
 //!
-//! Order of work: resolve every path (this binary, home, project) while the process is
-//! unconfined; open each target's directory without following symlinks, creating missing ones;
-//! confine the process with Landlock to exactly those directories; then read, edit and
-//! atomically replace each file. It never starts a process and never touches the network.
+//! Order of work: resolve every path (this binary, home, project, state directory) while the
+//! process is unconfined; open each target's directory without following symlinks, creating
+//! missing ones, and, if any target exists, the backup directory under the state directory;
+//! confine the process with Landlock to exactly those directories; then read, edit, back up
+//! and atomically replace each file. It never starts a process and never touches the network.
 //!
 //! Path-based `std::fs` calls are confined to [`write`], which runs before Landlock applies.
 
@@ -24,7 +25,7 @@ use crate::confine::{self, LayerState};
 use clients::{Format, Places, Target};
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Whether the entry is added or removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +113,8 @@ impl fmt::Display for EditError {
 /// What happened to one client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
-    Written,
+    /// With where the previous version was saved, if there was one.
+    Written(Option<PathBuf>),
     WouldWrite,
     Unchanged,
     Skipped(String),
@@ -122,7 +124,10 @@ enum Outcome {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Written => f.write_str("written"),
+            Self::Written(None) => f.write_str("written"),
+            Self::Written(Some(backup)) => {
+                write!(f, "written; previous version saved as {}", backup.display())
+            }
             Self::WouldWrite => f.write_str("would write (dry run)"),
             Self::Unchanged => f.write_str("unchanged"),
             Self::Skipped(why) => write!(f, "skipped: {why}"),
@@ -161,7 +166,9 @@ fn edit(
             let entry = clients::json_entry(target.client, command, args);
             json::upsert(current, container, name, &entry)
         }
-        (Format::Json { container }, Action::Uninstall) => json::remove(current, container, name),
+        (Format::Json { container }, Action::Uninstall) => {
+            json::remove(current, container, name, target.client.requires_container())
+        }
     }
 }
 
@@ -172,6 +179,36 @@ struct Job {
     dir: Option<OwnedFd>,
 }
 
+impl Job {
+    /// Whether the target's file exists now, so a backup will be needed to change it.
+    fn file_exists(&self) -> bool {
+        match (&self.target, &self.dir) {
+            (Ok(target), Some(dir)) => write::exists(dir, target.file_name),
+            _ => false,
+        }
+    }
+}
+
+/// The user's state directory: `$XDG_STATE_HOME` when it is an absolute path (the XDG rule),
+/// else `<home>/.local/state`.
+fn state_dir(home: Option<&Path>) -> Option<PathBuf> {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute())
+        .or_else(|| home.map(|home| home.join(".local/state")))
+}
+
+/// What an install says about the project a user-scoped entry serves.
+fn user_scope_note(pinned: Option<&Path>) -> String {
+    match pinned {
+        Some(project) => format!(
+            "; the entry passes --project {}, so every session of this client serves that project",
+            project.display()
+        ),
+        None => "; the entry passes no --project: the server serves the directory the client starts it in".into(),
+    }
+}
+
 /// Runs `install` or `uninstall`; prints diffs (dry run) on stdout and the summary on stderr.
 /// Returns the exit status: 0 when every client is fine, 1 when any failed.
 pub fn run(action: Action, options: &InstallOptions) -> u8 {
@@ -180,10 +217,11 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
         return 0;
     }
     let verb = action.verb();
-    let prepared = (|| -> Result<(String, Places), String> {
+    let prepared = (|| -> Result<(String, Places, bool), String> {
         let exe = std::env::current_exe().map_err(|e| format!("cannot locate this binary: {e}"))?;
         let cwd = std::env::current_dir()
             .map_err(|e| format!("cannot read the current directory: {e}"))?;
+        let pinned = options.project.is_some();
         let project = match &options.project {
             Some(dir) => crate::harness::records::resolve_lexically(&cwd, dir),
             None => cwd.clone(),
@@ -193,9 +231,9 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
             codex_home: env_dir("CODEX_HOME", &cwd),
             project,
         };
-        Ok((exe.to_string_lossy().into_owned(), places))
+        Ok((exe.to_string_lossy().into_owned(), places, pinned))
     })();
-    let (command, places) = match prepared {
+    let (command, places, pinned) = match prepared {
         Ok(found) => found,
         Err(error) => {
             crate::log::line(format_args!("codex-harness-mcp {verb}: {error}"));
@@ -245,16 +283,35 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
         })
         .collect();
 
+    // A changed file's previous version is saved under the state directory, which must be
+    // opened (and allowed) now if any target already exists.
+    let backups = if !options.dry_run && jobs.iter().any(Job::file_exists) {
+        state_dir(places.home.as_deref())
+            .ok_or_else(|| {
+                "no state directory for the backup ($XDG_STATE_HOME and $HOME are unset)"
+                    .to_string()
+            })
+            .and_then(|state| write::Backups::open(&state))
+    } else {
+        Err("the file appeared during this run; run it again".to_string())
+    };
+
     let landlock = if options.dry_run {
         "not applied (dry run: nothing is written)".to_string()
     } else {
         let fds: Vec<_> = jobs
             .iter()
             .filter_map(|j| j.dir.as_ref().map(|d| d.as_fd()))
+            .chain(backups.as_ref().ok().map(write::Backups::fd))
             .collect();
         match confine::restrict_to_directories(&fds) {
             Ok(state @ (LayerState::Enforced | LayerState::Partial { .. })) => {
-                format!("{state}, only the target directories are writable")
+                let backup = if backups.is_ok() {
+                    " and the backup directory"
+                } else {
+                    ""
+                };
+                format!("{state}, only the target directories{backup} are writable")
             }
             Ok(LayerState::Unavailable { reason }) => {
                 format!("unavailable ({reason}); the edits run unconfined")
@@ -277,8 +334,11 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
                 action,
                 target,
                 job.dir.as_ref(),
-                &command,
-                &places,
+                &Entry {
+                    command: &command,
+                    args: clients::server_args(target.scope, &places.project, pinned),
+                },
+                backups.as_ref(),
                 options.dry_run,
             ),
         };
@@ -294,10 +354,30 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
             ),
             Err(_) => String::new(),
         };
+        let configured = matches!(
+            outcome,
+            Outcome::Written(_) | Outcome::WouldWrite | Outcome::Unchanged
+        );
+        let (note, next) = match &job.target {
+            Ok(target) if action == Action::Install && configured => (
+                if target.scope == clients::ResolvedScope::User {
+                    user_scope_note(pinned.then_some(places.project.as_path()))
+                } else {
+                    String::new()
+                },
+                target
+                    .client
+                    .next_step(target.scope, &places.project, &target.server_name),
+            ),
+            _ => (String::new(), None),
+        };
+        let id = job.request.client.id();
         crate::log::line(format_args!(
-            "codex-harness-mcp {verb}: {}{place}: {outcome}",
-            job.request.client.id()
+            "codex-harness-mcp {verb}: {id}{place}: {outcome}{note}"
         ));
+        if let Some(next) = next {
+            crate::log::line(format_args!("codex-harness-mcp {verb}: {id}: next: {next}"));
+        }
     }
     crate::log::line(format_args!(
         "codex-harness-mcp {verb}: Landlock: {landlock}"
@@ -305,13 +385,20 @@ pub fn run(action: Action, options: &InstallOptions) -> u8 {
     u8::from(failed)
 }
 
-/// Reads, edits and (unless dry) writes one target whose directory is `dir` (`None`: absent).
+/// What the entry runs: this binary and its arguments.
+struct Entry<'a> {
+    command: &'a str,
+    args: Vec<String>,
+}
+
+/// Reads, edits and (unless dry) writes one target whose directory is `dir` (`None`: absent),
+/// saving the previous version in `backups` first.
 fn process(
     action: Action,
     target: &Target,
     dir: Option<&OwnedFd>,
-    command: &str,
-    places: &Places,
+    entry: &Entry<'_>,
+    backups: Result<&write::Backups, &String>,
     dry_run: bool,
 ) -> Outcome {
     let path = target.path();
@@ -325,9 +412,14 @@ fn process(
     if action == Action::Uninstall && current.is_none() {
         return Outcome::Unchanged;
     }
-    let args = clients::server_args(target.scope, &places.project);
     let old_text = current.as_ref().map(|(text, _)| text.as_str());
-    let new_text = match edit(action, target, old_text.unwrap_or(""), command, &args) {
+    let new_text = match edit(
+        action,
+        target,
+        old_text.unwrap_or(""),
+        entry.command,
+        &entry.args,
+    ) {
         Ok(text) => text,
         Err(error) => {
             return Outcome::Failed(format!(
@@ -349,9 +441,25 @@ fn process(
     let Some(dir) = dir else {
         return Outcome::Failed(format!("{}: its directory is missing", path.display()));
     };
-    let previous = current.as_ref().map(|(text, mode)| (text.as_str(), *mode));
-    match write::write_with_backup(dir, target.file_name, &new_text, previous) {
-        Ok(()) => Outcome::Written,
+    let (backup, mode) = match &current {
+        Some((text, mode)) => {
+            let saved = backups
+                .map_err(String::clone)
+                .and_then(|b| b.save(&path, text, *mode));
+            match saved {
+                Ok(backup) => (Some(backup), Some(*mode)),
+                Err(why) => {
+                    return Outcome::Failed(format!(
+                        "{}: cannot save its previous version: {why}; the file was left untouched",
+                        path.display()
+                    ))
+                }
+            }
+        }
+        None => (None, None),
+    };
+    match write::replace_atomically(dir, target.file_name, &new_text, mode) {
+        Ok(()) => Outcome::Written(backup),
         Err(error) => Outcome::Failed(format!(
             "{}: {error}; the file was left untouched",
             path.display()

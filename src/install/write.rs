@@ -1,24 +1,23 @@
 //! The installer's filesystem access: opening each configuration file's directory without
-//! following symlinks (creating missing ones), reading the current file, and replacing it
-//! durably and atomically with a backup of the previous version beside it.
+//! following symlinks (creating missing ones), reading the current file, keeping a backup of
+//! it under the user's state directory, and replacing it durably and atomically.
 //!
-//! Every access below the anchor directory (home, `CODEX_HOME` or the project, which the user
-//! chose) goes through a directory descriptor with `O_NOFOLLOW`, so a planted symlink is
-//! refused rather than followed. It must never write anywhere but beneath those descriptors,
-//! and never leave a half-written configuration: a crash leaves the old or the new file.
+//! Every access below an anchor directory (home, `CODEX_HOME`, the project or the state
+//! directory, which the user chose) goes through a directory descriptor with `O_NOFOLLOW`, so a
+//! planted symlink is refused rather than followed. It must never write anywhere but beneath
+//! those descriptors, never put a backup inside a project (where it would be committed), and
+//! never leave a half-written configuration: a crash leaves the old or the new file.
 
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
 
 /// A configuration file larger than this is refused rather than read.
 pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
-
-/// Suffix of the backup of the previous version, written next to the file.
-pub const BACKUP_SUFFIX: &str = ".bak";
 
 /// Mode of a configuration file the installer creates: owner only, whatever the umask (a
 /// configuration names a command the client runs, so no other user may write it, and it may
@@ -48,21 +47,36 @@ pub fn open_parent(
             .create(anchor)
             .map_err(|e| format!("{}: {e}", anchor.display()))?;
     }
-    // O_RDONLY rather than O_PATH: the descriptor must also serve `fsync` after the rename.
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let mut dir = match rustix::fs::open(anchor, flags, Mode::empty()) {
+    let dir = match rustix::fs::open(anchor, DIR_FLAGS, Mode::empty()) {
         Ok(fd) => fd,
         Err(Errno::NOENT) if !create => return Ok(None),
         Err(e) => return Err(describe(anchor, e)),
     };
-    let mut path = anchor.to_path_buf();
-    for name in subdirs {
+    descend(dir, anchor, subdirs.iter().map(OsStr::new), create)
+}
+
+// O_RDONLY rather than O_PATH: the descriptor must also serve `fsync` after the rename.
+const DIR_FLAGS: OFlags = OFlags::RDONLY
+    .union(OFlags::DIRECTORY)
+    .union(OFlags::CLOEXEC);
+
+/// Opens each of `names` in turn beneath `dir` (whose path is `path`, for messages) without
+/// following symlinks, creating missing ones when `create` is set.
+fn descend<'a>(
+    mut dir: OwnedFd,
+    path: &Path,
+    names: impl Iterator<Item = &'a OsStr>,
+    create: bool,
+) -> Result<Option<OwnedFd>, String> {
+    let mut path = path.to_path_buf();
+    for name in names {
         path.push(name);
-        let open =
-            |dir: &OwnedFd| rustix::fs::openat(dir, *name, flags | OFlags::NOFOLLOW, Mode::empty());
+        let open = |dir: &OwnedFd| {
+            rustix::fs::openat(dir, name, DIR_FLAGS | OFlags::NOFOLLOW, Mode::empty())
+        };
         let next = match open(&dir) {
             Err(Errno::NOENT) if create => {
-                match rustix::fs::mkdirat(&dir, *name, Mode::from_raw_mode(NEW_DIR_MODE)) {
+                match rustix::fs::mkdirat(&dir, name, Mode::from_raw_mode(NEW_DIR_MODE)) {
                     Ok(()) | Err(Errno::EXIST) => open(&dir),
                     Err(e) => Err(e),
                 }
@@ -88,6 +102,64 @@ pub fn open_parent(
         };
     }
     Ok(Some(dir))
+}
+
+/// Whether `name` exists in `dir` (as anything, a symlink included).
+pub fn exists(dir: &OwnedFd, name: &str) -> bool {
+    rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).is_ok()
+}
+
+/// Where previous versions are kept: `<state>/codex-harness-mcp/backups`, outside every
+/// project, so a backup of a project's configuration can never be committed with it.
+pub struct Backups {
+    dir: OwnedFd,
+    path: PathBuf,
+}
+
+/// The directories of [`Backups`] beneath the state directory.
+const BACKUP_SUBDIRS: [&str; 2] = ["codex-harness-mcp", "backups"];
+
+impl Backups {
+    /// Opens (creating) the backup directory beneath `state` (`$XDG_STATE_HOME`, else
+    /// `~/.local/state`; symlinks in it are followed, none beneath it).
+    pub fn open(state: &Path) -> Result<Backups, String> {
+        let dir = open_parent(state, &BACKUP_SUBDIRS, true)?
+            .ok_or_else(|| format!("{}: cannot be created", state.display()))?;
+        let mut path = state.to_path_buf();
+        path.extend(BACKUP_SUBDIRS);
+        Ok(Backups { dir, path })
+    }
+
+    /// The descriptor Landlock must allow.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.dir.as_fd()
+    }
+
+    /// Saves `text` (with `mode`) as the backup of the file at `original`: the same absolute
+    /// path mirrored beneath the backup directory, one backup per file, replaced atomically on
+    /// each change. Returns where it went.
+    pub fn save(&self, original: &Path, text: &str, mode: u32) -> Result<PathBuf, String> {
+        let (Some(parent), Some(name)) = (original.parent(), original.file_name()) else {
+            return Err(format!("{}: has no file name", original.display()));
+        };
+        let mirrored = || {
+            parent.components().filter_map(|c| match c {
+                Component::Normal(name) => Some(name),
+                _ => None,
+            })
+        };
+        let dir =
+            rustix::io::fcntl_dupfd_cloexec(&self.dir, 0).map_err(|e| describe(&self.path, e))?;
+        let dir = descend(dir, &self.path, mirrored(), true)?
+            .ok_or_else(|| format!("{}: cannot be created", self.path.display()))?;
+        let mut path = self.path.clone();
+        path.extend(mirrored());
+        path.push(name);
+        let name = name.to_string_lossy();
+        replace_atomically(&dir, &name, text, Some(mode))
+            .map_err(|e| format!("backup {}: {e}", path.display()))?;
+        Ok(path)
+    }
 }
 
 /// The current file: its text and permission bits, or `None` when it does not exist. A
@@ -168,21 +240,4 @@ pub fn replace_atomically(
     }
     rustix::fs::fsync(dir.as_fd())?;
     Ok(())
-}
-
-/// Saves `previous` as `<name>.bak` (atomically, with the same mode), then replaces `name`
-/// with `content`. With no previous version there is nothing to back up.
-pub fn write_with_backup(
-    dir: &OwnedFd,
-    name: &str,
-    content: &str,
-    previous: Option<(&str, u32)>,
-) -> std::io::Result<()> {
-    match previous {
-        Some((old, mode)) => {
-            replace_atomically(dir, &format!("{name}{BACKUP_SUFFIX}"), old, Some(mode))?;
-            replace_atomically(dir, name, content, Some(mode))
-        }
-        None => replace_atomically(dir, name, content, None),
-    }
 }
