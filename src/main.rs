@@ -4,11 +4,11 @@
 
 use codex_harness_mcp::cli::{self, Command};
 use codex_harness_mcp::confine;
-use codex_harness_mcp::harness::knowledge;
 use codex_harness_mcp::install::{self, Action};
 use codex_harness_mcp::log;
 use codex_harness_mcp::protocol::Server;
 use codex_harness_mcp::sanitize::Redactor;
+use codex_harness_mcp::signals;
 use codex_harness_mcp::store::{self, Store};
 use std::process::ExitCode;
 
@@ -72,6 +72,9 @@ fn main() -> ExitCode {
 /// stdin.
 fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     let inherited = confine::descriptors::close_inherited();
+    // Before anything else can be interrupted, and before confinement (no signalfd4 after).
+    let termination = signals::Termination::install()
+        .map_err(|e| format!("cannot set up the termination signals: {e}"))?;
     refuse_discarded_stdout()?;
     let project = options
         .project_dir()
@@ -126,18 +129,14 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         .flatten(),
     );
     let server = Server::new(store, redactor, posture.to_json());
+    // A journal left by a server that was killed: folded now, so a Node server sees it.
+    server.fold_knowledge("at start-up");
     // A failed reply write ends the session with status 1: a reply the client asked for was
     // not delivered, so a supervisor must not mistake it for the clean end of input.
-    let served = server.serve(std::io::stdin().lock(), output);
-    // Either way, fold the knowledge journal into index.json so a Node server sees every
-    // item. Failing here loses nothing (the journal stays and is folded in later), so it is a
-    // warning, not a failed session.
-    if let Err(error) = knowledge::compact_if_pending(&server.store) {
-        let message = server.redactor.redact(&error.0);
-        log::line(format_args!(
-            "codex-harness-mcp: warning: knowledge index not compacted at exit: {message}"
-        ));
-    }
+    let served = server.serve(std::io::stdin().lock(), output, Some(termination));
+    // Either way (end of input, a terminating signal, a failed write), fold the knowledge
+    // journal into index.json so a Node server sees every item.
+    server.fold_knowledge("at exit");
     served.map_err(|e| e.to_string())
 }
 
