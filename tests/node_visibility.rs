@@ -77,6 +77,7 @@ fn items_reach_index_json_within_a_second_of_the_session_going_idle() {
     let mut server = Server::start(&project.path);
     let ids = record_items(&mut server, 5);
     let took = wait_until_indexed(&project, &ids, VISIBLE_WITHIN);
+    println!("5 items in index.json {took:?} after the last reply");
     assert!(
         took.is_some(),
         "index.json holds {:?} of 5 items a second after the last reply",
