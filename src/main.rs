@@ -10,6 +10,7 @@ use codex_harness_mcp::protocol::Server;
 use codex_harness_mcp::sanitize::Redactor;
 use codex_harness_mcp::signals;
 use codex_harness_mcp::store::{self, Store};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -90,6 +91,10 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         filesystem.as_ref().map_err(|e| *e),
         options.local_fs_required(),
     )?;
+    // Before confinement: naming the executable reads /proc/self/exe.
+    let terminal_notice = std::io::stdin()
+        .is_terminal()
+        .then(|| terminal_notice(&project));
     confine::harden_process().map_err(|e| format!("process hardening failed: {e}"))?;
     let stdout = std::io::stdout();
     let output = stdout.lock();
@@ -107,6 +112,9 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     }
     if let Some(warning) = &filesystem_warning {
         log::line(warning);
+    }
+    if let Some(notice) = &terminal_notice {
+        log::line(notice);
     }
     if inherited > 0 {
         log::line(format_args!(
@@ -138,6 +146,20 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     // journal into index.json so a Node server sees every item.
     server.fold_knowledge("at exit");
     served.map_err(|e| e.to_string())
+}
+
+/// What a person who started the server by hand in a terminal needs to know.
+fn terminal_notice(project: &std::path::Path) -> String {
+    let exe = std::env::current_exe()
+        .map_or_else(|_| "codex-harness-mcp".into(), |p| p.display().to_string());
+    format!(
+        "codex-harness-mcp: stdin is a terminal. This server speaks MCP (JSON-RPC 2.0, one \
+         message per line) on stdin/stdout and is meant to be started by an MCP client. To \
+         connect one, run `codex-harness-mcp install`, or give the client the command \
+         {exe:?} with the arguments [\"--project\", {:?}] (see --help). Serving anyway; \
+         Ctrl-D or Ctrl-C ends the session.",
+        project.display().to_string()
+    )
 }
 
 /// stdout carries every reply. When it is `/dev/null` (which is also what the Rust runtime

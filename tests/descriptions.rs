@@ -52,7 +52,10 @@ fn the_default_sub_agent_policy_asks_for_role_scope_output_budget_and_stop_rule(
     let mut server = Server::start(&project.path);
     server.call_ok("harness_bootstrap", json!({}));
     let policy = project.read_json("policy.json");
-    let text = policy["subagentPolicy"].as_str().expect("subagentPolicy").to_lowercase();
+    let text = policy["subagentPolicy"]
+        .as_str()
+        .expect("subagentPolicy")
+        .to_lowercase();
     for needed in ["role", "write", "output", "budget", "stop"] {
         assert!(text.contains(needed), "{needed:?} missing from {text:?}");
     }
