@@ -1,5 +1,6 @@
 //! Every property of every tool's input schema, as `tools/list` serves it, carries a
 //! non-empty description: it is what a model reads to fill the argument in.
+#![allow(clippy::disallowed_methods)] // Tests build and inspect fixtures with std::fs.
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! file a Node 0.2.0 server reads, without waiting for a clean end of input: within a second
 //! of the session going idle, when the server is told to terminate (SIGTERM, SIGINT,
 //! SIGHUP: exit 0), and, after a SIGKILL, as soon as the next server starts.
+#![allow(clippy::disallowed_methods)] // Tests build and inspect fixtures with std::fs.
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! A `project_path` names the pinned project by identity (device and inode), not by
 //! spelling: a symlink to the project is the same project, a symlink to another directory,
 //! or another directory, is still refused.
+#![allow(clippy::disallowed_methods)] // Tests build and inspect fixtures with std::fs.
 
 mod common;
 

@@ -2,7 +2,7 @@
 
 use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
-use crate::{round10_edges, round10_markers, round10_process};
+use crate::{dropin, round10_edges, round10_markers, round10_process};
 
 /// How an entry is judged.
 pub enum Check {
@@ -555,6 +555,18 @@ pub fn all() -> Vec<Replay> {
             round10_markers::r10_5,
             "FIFO / hard link among knowledge items and gates",
             "listing serves the rest, names the skipped"
+        ),
+        replay!(
+            "DI-1",
+            dropin::di_1,
+            "project_path through a symlink leading out of the project, vs. one to it",
+            "out refused, nothing touched; the alias of the project served"
+        ),
+        replay!(
+            "DI-2",
+            dropin::di_2,
+            "SIGTERM right after acknowledged knowledge records",
+            "exit 0, every item in index.json, no journal, no residue"
         ),
     ]
 }
