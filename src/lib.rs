@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod resources;
 pub mod sanitize;
 pub mod schema;
+pub mod signals;
 pub mod store;
 pub mod tools;
 pub mod transport;

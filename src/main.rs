@@ -4,12 +4,13 @@
 
 use codex_harness_mcp::cli::{self, Command};
 use codex_harness_mcp::confine;
-use codex_harness_mcp::harness::knowledge;
 use codex_harness_mcp::install::{self, Action};
 use codex_harness_mcp::log;
 use codex_harness_mcp::protocol::Server;
 use codex_harness_mcp::sanitize::Redactor;
+use codex_harness_mcp::signals;
 use codex_harness_mcp::store::{self, Store};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -72,6 +73,9 @@ fn main() -> ExitCode {
 /// stdin.
 fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     let inherited = confine::descriptors::close_inherited();
+    // Before anything else can be interrupted, and before confinement (no signalfd4 after).
+    let termination = signals::Termination::install()
+        .map_err(|e| format!("cannot set up the termination signals: {e}"))?;
     refuse_discarded_stdout()?;
     let project = options
         .project_dir()
@@ -87,6 +91,10 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         filesystem.as_ref().map_err(|e| *e),
         options.local_fs_required(),
     )?;
+    // Before confinement: naming the executable reads /proc/self/exe.
+    let terminal_notice = std::io::stdin()
+        .is_terminal()
+        .then(|| terminal_notice(&project));
     confine::harden_process().map_err(|e| format!("process hardening failed: {e}"))?;
     let stdout = std::io::stdout();
     let output = stdout.lock();
@@ -104,6 +112,9 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     }
     if let Some(warning) = &filesystem_warning {
         log::line(warning);
+    }
+    if let Some(notice) = &terminal_notice {
+        log::line(notice);
     }
     if inherited > 0 {
         log::line(format_args!(
@@ -126,19 +137,29 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         .flatten(),
     );
     let server = Server::new(store, redactor, posture.to_json());
+    // A journal left by a server that was killed: folded now, so a Node server sees it.
+    server.fold_knowledge("at start-up");
     // A failed reply write ends the session with status 1: a reply the client asked for was
     // not delivered, so a supervisor must not mistake it for the clean end of input.
-    let served = server.serve(std::io::stdin().lock(), output);
-    // Either way, fold the knowledge journal into index.json so a Node server sees every
-    // item. Failing here loses nothing (the journal stays and is folded in later), so it is a
-    // warning, not a failed session.
-    if let Err(error) = knowledge::compact_if_pending(&server.store) {
-        let message = server.redactor.redact(&error.0);
-        log::line(format_args!(
-            "codex-harness-mcp: warning: knowledge index not compacted at exit: {message}"
-        ));
-    }
+    let served = server.serve(std::io::stdin().lock(), output, Some(termination));
+    // Either way (end of input, a terminating signal, a failed write), fold the knowledge
+    // journal into index.json so a Node server sees every item.
+    server.fold_knowledge("at exit");
     served.map_err(|e| e.to_string())
+}
+
+/// What a person who started the server by hand in a terminal needs to know.
+fn terminal_notice(project: &std::path::Path) -> String {
+    let exe = std::env::current_exe()
+        .map_or_else(|_| "codex-harness-mcp".into(), |p| p.display().to_string());
+    format!(
+        "codex-harness-mcp: stdin is a terminal. This server speaks MCP (JSON-RPC 2.0, one \
+         message per line) on stdin/stdout and is meant to be started by an MCP client. To \
+         connect one, run `codex-harness-mcp install`, or give the client the command \
+         {exe:?} with the arguments [\"--project\", {:?}] (see --help). Serving anyway; \
+         Ctrl-D or Ctrl-C ends the session.",
+        project.display().to_string()
+    )
 }
 
 /// stdout carries every reply. When it is `/dev/null` (which is also what the Rust runtime

@@ -2,7 +2,7 @@
 
 use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
-use crate::{installer, round10_boundary, round10_edges, round10_markers, round10_process};
+use crate::{dropin, installer, round10_boundary, round10_edges, round10_markers, round10_process};
 
 /// How an entry is judged.
 pub enum Check {
@@ -573,6 +573,18 @@ pub fn all() -> Vec<Replay> {
             installer::in_1,
             "install over project configs holding a token",
             "no copy in the project; backup under the state directory"
+        ),
+        replay!(
+            "DI-1",
+            dropin::di_1,
+            "project_path through a symlink leading out of the project, vs. one to it",
+            "out refused, nothing touched; the alias of the project served"
+        ),
+        replay!(
+            "DI-2",
+            dropin::di_2,
+            "SIGTERM right after acknowledged knowledge records",
+            "exit 0, every item in index.json, no journal, no residue"
         ),
     ]
 }

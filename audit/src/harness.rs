@@ -495,6 +495,11 @@ impl Session {
         self.child.id()
     }
 
+    /// The exit status, once the process has ended on its own (after a signal, say).
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>, String> {
+        self.child.try_wait().map_err(|e| e.to_string())
+    }
+
     /// Sets a resource limit on the running server (before any request is sent, nothing has
     /// been written yet, so this is equivalent to a launcher-side limit).
     pub fn limit(&self, resource: rustix::process::Resource, value: u64) {

@@ -14,6 +14,7 @@ pub mod harness;
 
 mod confinement;
 mod content;
+mod dropin;
 mod installer;
 mod knowledge;
 mod paths;

@@ -100,6 +100,44 @@ pub fn local_fs_check(
 }
 
 /// The nearest existing ancestor of `path` (doctor never creates the project).
+/// Says whether `project` exists and names the filesystem it is (or would be created) on.
+fn report_project_filesystem(report: &mut String, project: &Path) {
+    let Some(existing) = existing_ancestor(project) else {
+        let _ = writeln!(
+            report,
+            "project filesystem: no existing directory to inspect"
+        );
+        return;
+    };
+    if existing != project {
+        let _ = writeln!(
+            report,
+            "project: WARNING: {} does not exist (serving it would create it); the filesystem \
+             below is that of {}",
+            project.display(),
+            existing.display()
+        );
+    }
+    match rustix::fs::statfs(&existing) {
+        Ok(stat) => {
+            let (name, remote) = fs_name(magic_of(&stat));
+            let _ = writeln!(
+                report,
+                "project filesystem: {name}{}",
+                if remote {
+                    ": WARNING: network or userspace filesystem; locks, renames and fsync \
+                     may not be reliable there"
+                } else {
+                    ""
+                }
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(report, "project filesystem: cannot statfs: {e}");
+        }
+    }
+}
+
 fn existing_ancestor(path: &Path) -> Option<PathBuf> {
     path.ancestors()
         .find(|p| !p.as_os_str().is_empty() && rustix::fs::stat(*p).is_ok())
@@ -215,34 +253,19 @@ pub fn doctor(project: Option<&Path>) -> (String, bool) {
         );
     }
 
-    let project = match project {
-        Some(path) => Some(path.to_path_buf()),
-        None => std::env::current_dir().ok(),
+    // The project as `serve` would choose it (without --project: $CODEX_WORKDIR, else the
+    // current directory), made absolute, so the report names what it examined.
+    let options = crate::cli::ServeOptions {
+        project: project.map(Path::to_path_buf),
+        ..Default::default()
     };
-    match project.as_deref().and_then(existing_ancestor) {
-        Some(existing) => match rustix::fs::statfs(&existing) {
-            Ok(stat) => {
-                let (name, remote) = fs_name(magic_of(&stat));
-                let _ = writeln!(
-                    report,
-                    "project filesystem: {name}{}",
-                    if remote {
-                        ": WARNING: network or userspace filesystem; locks, renames and fsync \
-                         may not be reliable there"
-                    } else {
-                        ""
-                    }
-                );
-            }
-            Err(e) => {
-                let _ = writeln!(report, "project filesystem: cannot statfs: {e}");
-            }
-        },
-        None => {
-            let _ = writeln!(
-                report,
-                "project filesystem: no existing directory to inspect"
-            );
+    match options.project_dir() {
+        Ok(path) => {
+            let _ = writeln!(report, "project: {}", path.display());
+            report_project_filesystem(&mut report, &path);
+        }
+        Err(e) => {
+            let _ = writeln!(report, "project: cannot determine the directory: {e}");
         }
     }
     let _ = writeln!(

@@ -6,7 +6,7 @@ pub const POLICY_FILE: &str = "policy.json";
 
 /// The default sub-agent policy sentence.
 pub const DEFAULT_SUBAGENT_POLICY: &str =
-    "Sub-agents may read and propose changes; the parent agent owns edits, verification and the completion gate.";
+    "Every sub-agent needs a stated role, the paths it may write, the form of its output, a budget and a rule for when to stop.";
 
 /// The default policy, stamped with `now` as both creation and update time.
 pub fn default_policy(now: &str) -> Value {

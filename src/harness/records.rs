@@ -257,6 +257,12 @@ pub fn read_recent_gates(store: &Store, limit: usize) -> Result<Listing, ToolErr
     Ok(listing)
 }
 
+/// Whether a client's `project_path` names the pinned project: resolved lexically against
+/// the launch directory (as the original's `path.resolve`), then compared by identity.
+pub fn names_pinned_project(store: &Store, requested: &str) -> bool {
+    store.is_project(&resolve_lexically(store.launch_dir(), requested))
+}
+
 /// `path.resolve(project, rel)` without touching the filesystem.
 pub fn resolve_lexically(base: &Path, rel: impl AsRef<Path>) -> PathBuf {
     let mut out = PathBuf::new();

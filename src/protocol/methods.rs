@@ -114,8 +114,7 @@ fn check_resource_project(server: &Server, params: &Map<String, Value>) -> Resul
     else {
         return Ok(());
     };
-    let resolved = crate::harness::records::resolve_lexically(server.store.launch_dir(), requested);
-    if resolved == server.store.project_path() {
+    if crate::harness::records::names_pinned_project(&server.store, requested) {
         Ok(())
     } else {
         Err(RpcError::new(

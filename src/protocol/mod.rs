@@ -19,16 +19,28 @@ pub use jsonrpc::{
 };
 pub use methods::{INSTRUCTIONS, POSTURE_META_KEY};
 
+use crate::log;
 use crate::sanitize::Redactor;
+use crate::signals::Termination;
 use crate::store::Store;
 use crate::transport::{Frame, Framer, StdioError};
 use jsonrpc::Id;
 use serde_json::Value;
-use session::Session;
+use session::{Input, Session};
 use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::rc::Rc;
+
+/// How long the session waits without input, after serving a request, before it folds the
+/// knowledge journal into `index.json`. Knowledge recorded here must reach a Node server
+/// (which reads only `index.json`) within a second of the client pausing, and the fold must
+/// not run inside a burst: an agent's back-to-back calls arrive well under a tenth of a
+/// second apart, while the fold rewrites the whole index (tens of milliseconds for
+/// thousands of items). A quarter second separates the two and leaves most of the second
+/// for the fold itself. At worst (one record per pause) this rewrites the index as often as
+/// the Node server, which rewrites it on every record.
+pub const IDLE_FOLD_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Everything a request can reach: the store of the pinned project, the redactor for error
 /// texts, the confinement posture reported by `initialize` and the security resource, and
@@ -96,6 +108,17 @@ impl Server {
         Some(reply)
     }
 
+    /// Folds a pending knowledge journal into `index.json` (the one file a Node server reads).
+    /// A failure loses nothing (the journal stays and is folded later), so it is a warning.
+    pub fn fold_knowledge(&self, when: &str) {
+        if let Err(error) = crate::harness::knowledge::compact_if_pending(&self.store) {
+            let message = self.redactor.redact(&error.0);
+            log::line(format_args!(
+                "codex-harness-mcp: warning: knowledge index not compacted {when}: {message}"
+            ));
+        }
+    }
+
     fn redact(&self, error: RpcError) -> RpcError {
         RpcError {
             message: self.redactor.redact(&error.message),
@@ -107,13 +130,20 @@ impl Server {
     /// before the next line is handled. Returns `Ok` at the end of input; the first failed
     /// read or reply write ends the session at once (a client that closed our stdout would
     /// otherwise have every later request executed and its answer discarded). While a request
-    /// waits on a lock, the session watches `input` for its cancellation.
-    pub fn serve<R, W>(&self, input: R, output: W) -> Result<(), StdioError>
+    /// waits on a lock, the session watches `input` for its cancellation. A signal on `stop`
+    /// ends the session like the end of input, once the request in flight is answered; a
+    /// pause of [`IDLE_FOLD_AFTER`] after a request folds the knowledge journal.
+    pub fn serve<R, W>(
+        &self,
+        input: R,
+        output: W,
+        stop: Option<Termination>,
+    ) -> Result<(), StdioError>
     where
         R: Read + AsFd + 'static,
         W: Write + 'static,
     {
-        let session = Rc::new(RefCell::new(Session::new(input, output)));
+        let session = Rc::new(RefCell::new(Session::new(input, output, stop)));
         let waiting = Rc::clone(&session);
         let wait = Box::new(move |waited, pause| waiting.borrow_mut().wait(waited, pause));
         let served = crate::store::with_lock_wait(wait, || self.serve_session(&session));
@@ -132,16 +162,30 @@ impl Server {
         let mut framer = Framer::new();
         let mut frames = Vec::new();
         let mut finished = false;
+        let mut served_since_idle = false;
         while !finished {
+            let idle = served_since_idle.then_some(IDLE_FOLD_AFTER);
             // The borrow ends before any frame is handled: the lock wait borrows again.
-            let chunk = session.borrow_mut().next_chunk()?;
-            match chunk {
-                Some(bytes) => framer.push(&bytes, &mut frames),
-                None => {
+            let input = session.borrow_mut().next_input(idle)?;
+            match input {
+                Input::Bytes(bytes) => framer.push(&bytes, &mut frames),
+                Input::End => {
                     framer.finish(&mut frames);
                     finished = true;
                 }
+                Input::Idle => {
+                    served_since_idle = false;
+                    self.fold_knowledge("after an idle pause");
+                }
+                // An unterminated line is not a request yet: it is dropped, not answered.
+                Input::Stop(signal) => {
+                    log::line(format_args!(
+                        "codex-harness-mcp: {signal} received; ending the session"
+                    ));
+                    return Ok(());
+                }
             }
+            served_since_idle |= !frames.is_empty();
             for frame in frames.drain(..) {
                 let line = self.handle(
                     &frame,

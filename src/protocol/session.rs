@@ -7,11 +7,13 @@
 //! polls stdin for the pause; bytes that arrive are read ahead, scanned for a cancellation
 //! naming the request in flight, and handed to the frame loop afterwards, in order. It never
 //! runs a request, never reads more than [`MAX_READ_AHEAD`] bytes ahead, and never answers
-//! anything itself.
+//! anything itself. Between requests it waits on stdin and the termination signals together
+//! (see [`crate::signals`]), optionally with an idle timeout.
 
 use super::era::Version;
 use super::jsonrpc::Id;
 use crate::json::{parse_message, to_compact};
+use crate::signals::Termination;
 use crate::store::LOCK_TIMEOUT_MS;
 use crate::transport::{MAX_LINE_BYTES, READ_CHUNK_BYTES};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
@@ -34,8 +36,20 @@ struct InFlight {
     cancelled: bool,
 }
 
+/// What [`Session::next_input`] found.
+pub enum Input {
+    Bytes(Vec<u8>),
+    End,
+    /// The idle time passed without input.
+    Idle,
+    /// A terminating signal, by name.
+    Stop(&'static str),
+}
+
 pub struct Session<R, W> {
     input: R,
+    /// Readable when a terminating signal is pending.
+    stop: Option<Termination>,
     output: W,
     read_ahead: Vec<u8>,
     /// Bytes of `read_ahead` already scanned for a cancellation.
@@ -46,9 +60,10 @@ pub struct Session<R, W> {
 }
 
 impl<R: Read + AsFd, W: Write> Session<R, W> {
-    pub fn new(input: R, output: W) -> Self {
+    pub fn new(input: R, output: W, stop: Option<Termination>) -> Self {
         Session {
             input,
+            stop,
             output,
             read_ahead: Vec::new(),
             scanned: 0,
@@ -58,23 +73,59 @@ impl<R: Read + AsFd, W: Write> Session<R, W> {
         }
     }
 
-    /// The next bytes of input: what was read ahead first, then a fresh read. `None` at the
-    /// end of input.
-    pub fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+    /// The next input: what was read ahead first, then whatever comes first of fresh bytes,
+    /// the end of input, a terminating signal, or (with `idle`) that long without either.
+    pub fn next_input(&mut self, idle: Option<Duration>) -> io::Result<Input> {
         if !self.read_ahead.is_empty() {
             self.scanned = 0;
-            return Ok(Some(std::mem::take(&mut self.read_ahead)));
+            return Ok(Input::Bytes(std::mem::take(&mut self.read_ahead)));
         }
         if self.eof {
-            return Ok(None);
+            return Ok(Input::End);
         }
+        let timeout = idle.map(|d| Timespec {
+            tv_sec: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(d.subsec_nanos()),
+        });
+        loop {
+            let (input_ready, stop_ready) = {
+                let mut fds = vec![PollFd::new(&self.input, PollFlags::IN)];
+                if let Some(stop) = &self.stop {
+                    fds.push(PollFd::new(stop, PollFlags::IN));
+                }
+                match poll(&mut fds, timeout.as_ref()) {
+                    Ok(_) => (
+                        !fds[0].revents().is_empty(),
+                        fds.get(1).is_some_and(|fd| !fd.revents().is_empty()),
+                    ),
+                    Err(rustix::io::Errno::INTR) => continue,
+                    // Not pollable: read (blocking) as a plain stream.
+                    Err(_) => (true, false),
+                }
+            };
+            // A signal wins over queued input: only the request in flight is finished.
+            if stop_ready {
+                if let Some(name) = self.stop.as_ref().and_then(|stop| stop.take()) {
+                    return Ok(Input::Stop(name));
+                }
+            }
+            if input_ready {
+                return self.read_chunk();
+            }
+            if !stop_ready {
+                return Ok(Input::Idle);
+            }
+        }
+    }
+
+    fn read_chunk(&mut self) -> io::Result<Input> {
         let mut chunk = vec![0u8; READ_CHUNK_BYTES];
         loop {
             match self.input.read(&mut chunk) {
-                Ok(0) => return Ok(None),
+                Ok(0) => return Ok(Input::End),
                 Ok(read) => {
                     chunk.truncate(read);
-                    return Ok(Some(chunk));
+                    return Ok(Input::Bytes(chunk));
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(error) => return Err(error),

@@ -8,8 +8,9 @@
 //! appends never leave a torn line, and cross-process locks use `flock(2)`.
 //!
 //! It must never: follow a symlink, open anything outside the harness directory (except the
-//! metadata-only output check, [`Store::output_exists`]), or leave a temp file behind on an
-//! error path it controls.
+//! metadata-only output check, [`Store::output_exists`]), stat a path outside it other than
+//! for the metadata-only identity check [`Store::is_project`], or leave a temp file behind on
+//! an error path it controls.
 
 mod error;
 mod fsops;
@@ -36,6 +37,8 @@ pub struct Store {
     /// The project directory itself, opened `O_PATH`: used only for metadata-only checks.
     project: OwnedFd,
     project_path: PathBuf,
+    /// Device and inode of the project directory, taken when it was opened.
+    project_identity: (u64, u64),
     harness_path: PathBuf,
     /// The working directory at start-up, against which a relative `project_path` argument
     /// is resolved (captured once: the process never asks the kernel again).
@@ -50,10 +53,20 @@ impl Store {
     /// before confinement: it is the last time the process resolves an absolute path.
     pub fn open(project_path: &Path) -> Result<Store, StoreError> {
         let (project, root) = open::open_project(project_path)?;
+        let project_identity = rustix::fs::fstat(&project)
+            .map(|st| (st.st_dev, st.st_ino))
+            .map_err(|errno| {
+                StoreError::from_errno(
+                    "stat project directory",
+                    &project_path.to_string_lossy(),
+                    errno,
+                )
+            })?;
         Ok(Store {
             root,
             project,
             project_path: project_path.to_path_buf(),
+            project_identity,
             harness_path: project_path.join(HARNESS_DIR_NAME),
             launch_dir: std::env::current_dir().unwrap_or_else(|_| project_path.to_path_buf()),
             layout_ready: std::sync::atomic::AtomicBool::new(false),
@@ -62,6 +75,18 @@ impl Store {
 
     pub fn project_path(&self) -> &Path {
         &self.project_path
+    }
+
+    /// Whether the absolute `path` names the pinned project: the same spelling, or the same
+    /// directory by device and inode however it is spelled (through a symlink, a bind
+    /// mount). `path` is only stat'ed, never opened: metadata, which Landlock does not
+    /// mediate and the seccomp filter allows. A path that does not exist or cannot be
+    /// stat'ed is not the project, and the caller refuses both alike, so the check tells a
+    /// client nothing about the outside beyond "this is the project".
+    pub fn is_project(&self, path: &Path) -> bool {
+        path == self.project_path
+            || rustix::fs::stat(path)
+                .is_ok_and(|st| (st.st_dev, st.st_ino) == self.project_identity)
     }
 
     /// Whether the harness layout was already created by this process.

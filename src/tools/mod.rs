@@ -168,8 +168,7 @@ fn check_project(store: &Store, args: Args<'_>) -> Result<(), ToolError> {
     let Some(requested) = args.text("project_path") else {
         return Ok(());
     };
-    let resolved = crate::harness::records::resolve_lexically(store.launch_dir(), &requested);
-    if resolved == store.project_path() {
+    if crate::harness::records::names_pinned_project(store, &requested) {
         Ok(())
     } else {
         Err(ToolError::new(
