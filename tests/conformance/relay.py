@@ -5,24 +5,25 @@
 Owns: one long-running server process, and the HTTP side of each exchange. Each POST body
 is written verbatim as one line to the server's stdin; a request's reply line is returned
 verbatim (as application/json, or as an event stream when the server sent notifications
-before its reply). It never edits, reorders or invents a JSON-RPC payload, with one
-exception that only HTTP can express: a request whose MCP-Protocol-Version header differs
-from its own `_meta` version is refused as a header mismatch (-32020) before the server
-sees it, as the 2026-07-28 transport requires of whoever owns the headers.
-
-The HTTP rules it applies, and nothing more (they are the transport's, not the server's):
+before its reply). It never edits or reorders a JSON-RPC payload. The only replies it
+writes itself are refusals that only HTTP can express, so the suite's checks of them
+exercise this relay, not the server:
 - Host and Origin must name loopback (DNS-rebinding protection), else 403.
+- A request whose MCP-Protocol-Version header differs from its own `_meta` version is 400
+  with -32020 (header mismatch), before the server sees it.
+- Legacy era (no per-request `_meta`): the reply to a successful `initialize` carries a
+  fresh Mcp-Session-Id, which names the server process's one legacy negotiation (a later
+  `initialize` replaces it, as it does in the server). Once one exists, a legacy message
+  without it is 400 and one with an older or unknown id is 404.
+- A body over 8 MiB is 413; one that is not JSON, or holds a raw line break (it cannot go
+  verbatim as one line), is 400 with -32700.
+
+And the statuses around the server's own replies:
 - A notification or a response from the client is answered 202 with no body.
 - GET and DELETE are 405: no server-initiated stream, no explicit session end.
-- Stateless (2026-07-28) errors carry the status the transport defines for them:
-  404 for -32601, 400 for invalid params, unsupported version, header mismatch and
-  missing client capability; any other error is 200. Legacy-era errors stay 200, as the
-  legacy transport has it.
-
-- Legacy era (no per-request `_meta` version): the reply to a successful `initialize`
-  carries a fresh Mcp-Session-Id, which names the server process's one legacy negotiation
-  (a later `initialize` replaces it, as it does in the server). Once one exists, a legacy
-  message without it is 400 and one with an older or unknown id is 404.
+- Stateless (2026-07-28) errors carry the status the transport defines for them: 404 for
+  -32601; 400 for -32602, -32600, -32700, -32020, -32021 and -32022; any other is 200.
+  Legacy-era errors stay 200, as the legacy transport has it.
 
 It binds to loopback only and is meant to run inside a private network namespace.
 Usage: relay.py PORT BINARY PROJECT_DIR
@@ -81,8 +82,9 @@ class Server:
                     raise RuntimeError("server closed its output")
                 out = out.rstrip(b"\n")
                 message = json.loads(out)
-                if isinstance(message, dict) and "method" not in message \
-                        and message.get("id") == reply_id:
+                if isinstance(message, dict) and "method" not in message and (
+                        message.get("id") == reply_id
+                        or (message.get("id") is None and "error" in message)):
                     return before, out
                 before.append(out)
 

@@ -56,7 +56,8 @@ grep -q listening "$work/relay.log" || { cat "$work/relay.log" >&2; exit 1; }
 # run_set NAME SUITE-PACKAGE SELECTION...: one whole requirement set, judged by summarise.py.
 run_set() {
   local name="$1" package="$2"; shift 2
-  "$node" "$cache/node_modules/$package/dist/index.js" server \
+  # Bounded: a wedged exchange would otherwise cost the suite's 30 s per scenario, each.
+  timeout 300 "$node" "$cache/node_modules/$package/dist/index.js" server \
     --url "http://localhost:$port/mcp" "$@" -o "$work/$name" >"$work/$name.log" 2>&1 || true
   python3 "$here/summarise.py" "$name" "$work/$name" "$work/$name.log" | tee "$work/$name.verdict"
 }
