@@ -193,6 +193,41 @@ fn the_modern_era_is_stateless_and_shapes_every_result() {
     assert_eq!(server.finish(), 0);
 }
 
+/// A read of a URI that names no resource carries that URI in `error.data.uri` in every era
+/// (the resources spec's not-found example; SEP-2164 makes it a SHOULD, and the conformance
+/// suite's sep-2164-data-uri checks it). A `uri` that is not a string has nothing to echo.
+#[test]
+fn a_read_of_nothing_names_the_uri_in_the_error_data() {
+    let project = TempProject::new("era-read-nothing");
+    let mut server = Server::start(&project.path);
+    server.request(
+        "initialize",
+        json!({"protocolVersion": "2025-11-25", "capabilities": {},
+               "clientInfo": {"name": "raw-test", "version": "0"}}),
+    );
+    let cases = [
+        ("harness://contract/none", json!({}), -32002),
+        ("harness://nothing", json!({}), -32002),
+        ("test://static-text", json!({}), -32602),
+        ("harness://contract/none", modern(json!({})), -32602),
+        ("test://nonexistent-resource", modern(json!({})), -32602),
+    ];
+    for (uri, params, code) in cases {
+        let mut params = params;
+        params["uri"] = json!(uri);
+        let reply = server.request("resources/read", params);
+        assert_eq!(error_code(&reply), code, "{uri}: {reply}");
+        assert_eq!(reply["error"]["data"]["uri"], uri, "{reply}");
+    }
+    let not_a_string = server.request("resources/read", json!({"uri": 7}));
+    assert_eq!(error_code(&not_a_string), -32602);
+    assert!(
+        not_a_string["error"].get("data").is_none(),
+        "{not_a_string}"
+    );
+    assert_eq!(server.finish(), 0);
+}
+
 #[test]
 fn modern_requests_without_both_keys_or_at_an_unsupported_version_are_refused() {
     let project = TempProject::new("era-refused");

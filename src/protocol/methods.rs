@@ -43,6 +43,22 @@ pub(super) fn resource_error(error: ResourceError) -> RpcError {
     }
 }
 
+/// A read of a URI that names no resource echoes that URI in `data`, as the resources spec's
+/// not-found example does and SEP-2164 asks. It is the caller's own string, structured, so
+/// it needs no fence; the message keeps its fenced copy.
+fn read_error(error: ResourceError, uri: Option<&Value>) -> RpcError {
+    let names_nothing = matches!(
+        error,
+        ResourceError::NotFound(_) | ResourceError::InvalidUri(_)
+    );
+    match uri {
+        Some(Value::String(uri)) if names_nothing => {
+            resource_error(error).with_data(json!({"uri": uri}))
+        }
+        _ => resource_error(error),
+    }
+}
+
 fn capabilities() -> Value {
     json!({"tools": {}, "resources": {}, "prompts": {}, "completions": {}})
 }
@@ -152,7 +168,8 @@ pub fn dispatch(
         "resources/read" => {
             let params = params_object(params)?;
             check_resource_project(server, &params)?;
-            resources::read(&server.store, &server.posture, &params).map_err(resource_error)
+            resources::read(&server.store, &server.posture, &params)
+                .map_err(|error| read_error(error, params.get("uri")))
         }
         "completion/complete" => {
             super::completion::complete(&server.store, &params_object(params)?)
