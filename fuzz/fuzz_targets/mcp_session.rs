@@ -75,6 +75,9 @@ fn reset(fixture: &Fixture) {
 /// What the reply to one line must look like.
 enum Expect {
     Reply { id: Value, schema_valid_tool: bool },
+    /// A request repeating a key somewhere: refused with an error (never run), carrying its
+    /// id or, when the envelope itself is in doubt, id null.
+    Refused { id: Value },
     Nothing,
     Anything,
 }
@@ -277,6 +280,12 @@ fn check_reply(fixture: &Fixture, text: &str, expect: &Expect) {
             );
         }
     }
+    if let Expect::Refused { id } = expect {
+        let refused = reply["error"]["code"].is_i64();
+        let id_kept = reply["id"].is_null() || numbers_equal(&reply["id"], id);
+        assert!(refused && id_kept, "repeated key not refused: {text}");
+        return;
+    }
     if let Expect::Reply {
         id,
         schema_valid_tool,
@@ -319,6 +328,12 @@ fn expect_raw(frame: &Frame) -> Expect {
     let Ok(Value::Object(message)) = serde_json::from_slice::<Value>(bytes) else {
         return Expect::Anything;
     };
+    if fuzz_support::has_duplicate_key(bytes) {
+        return match message.get("id") {
+            Some(id) => Expect::Refused { id: id.clone() },
+            None => Expect::Anything,
+        };
+    }
     match message.get("id") {
         Some(id) => Expect::Reply {
             id: id.clone(),
@@ -367,7 +382,9 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                 assert!(!blank, "blank line answered: {text}");
                 check_reply(fixture, text, expect);
             }
-            (None, Expect::Reply { id, .. }) => panic!("request {id} got no reply"),
+            (None, Expect::Reply { id, .. } | Expect::Refused { id }) => {
+                panic!("request {id} got no reply")
+            }
             (None, _) => {}
         }
         check_disk(fixture);

@@ -424,3 +424,64 @@ pub fn catalogue() -> &'static [Value] {
             .expect("catalog.json is valid JSON")
     })
 }
+
+/// Whether `bytes` is a JSON document in which some object repeats a key (escapes decoded),
+/// judged by serde's own tokenizer rather than the server's reader: the session target's
+/// independent oracle for the server's duplicate-key refusal.
+pub fn has_duplicate_key(bytes: &[u8]) -> bool {
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use std::cell::Cell;
+    use std::fmt;
+
+    struct Scan<'a>(&'a Cell<bool>);
+
+    impl<'de> DeserializeSeed<'de> for Scan<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Scan<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Scan(self.0))?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut keys = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !keys.insert(key) {
+                    self.0.set(true);
+                }
+                map.next_value_seed(Scan(self.0))?;
+            }
+            Ok(())
+        }
+    }
+
+    let found = Cell::new(false);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    Scan(&found).deserialize(&mut deserializer).is_ok() && found.get()
+}
