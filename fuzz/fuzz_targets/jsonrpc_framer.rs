@@ -32,7 +32,11 @@ fn frames<'a>(chunks: impl Iterator<Item = &'a [u8]>) -> Vec<Frame> {
     let mut out = Vec::new();
     for chunk in chunks {
         framer.push(chunk, &mut out);
-        assert!(framer.buffered() <= MAX_LINE_BYTES, "buffered {}", framer.buffered());
+        assert!(
+            framer.buffered() <= MAX_LINE_BYTES,
+            "buffered {}",
+            framer.buffered()
+        );
     }
     framer.finish(&mut out);
     out
@@ -76,7 +80,11 @@ fn check(case: Case) {
         chunked.push(head);
         rest = tail;
     }
-    assert_eq!(frames(chunked.into_iter()), whole, "chunking changed the frames");
+    assert_eq!(
+        frames(chunked.into_iter()),
+        whole,
+        "chunking changed the frames"
+    );
     if stream.len() <= 4096 {
         let bytewise = frames(stream.chunks(1));
         assert_eq!(bytewise, whole, "byte-by-byte feeding changed the frames");

@@ -41,7 +41,11 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let shm = PathBuf::from("/dev/shm");
-        let base = if shm.is_dir() { shm } else { std::env::temp_dir() };
+        let base = if shm.is_dir() {
+            shm
+        } else {
+            std::env::temp_dir()
+        };
         let project = base.join(format!("chm-fuzz-session-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&project);
         let store = Store::open(&project).expect("open the fuzz project");
@@ -74,10 +78,15 @@ fn reset(fixture: &Fixture) {
 
 /// What the reply to one line must look like.
 enum Expect {
-    Reply { id: Value, schema_valid_tool: bool },
+    Reply {
+        id: Value,
+        schema_valid_tool: bool,
+    },
     /// A request repeating a key somewhere: refused with an error (never run), carrying its
     /// id or, when the envelope itself is in doubt, id null.
-    Refused { id: Value },
+    Refused {
+        id: Value,
+    },
     Nothing,
     Anything,
 }
@@ -216,7 +225,10 @@ fn message(u: &mut Unstructured<'_>, project: &str) -> Result<(Vec<u8>, Expect)>
             if u.ratio(1, 4)? {
                 params["project_path"] = Value::String(project.to_string() + "/../x");
             }
-            (request("resources/read", id.clone(), Some(params)), reply(&id))
+            (
+                request("resources/read", id.clone(), Some(params)),
+                reply(&id),
+            )
         }
         9 => {
             let id = id(u)?;
@@ -231,7 +243,11 @@ fn message(u: &mut Unstructured<'_>, project: &str) -> Result<(Vec<u8>, Expect)>
         10 => {
             let id = id(u)?;
             let method = hostile_string(u, 3)?;
-            let params = if u.arbitrary()? { Some(value(u, 2)?) } else { None };
+            let params = if u.arbitrary()? {
+                Some(value(u, 2)?)
+            } else {
+                None
+            };
             (request(&method, id.clone(), params), reply(&id))
         }
         _ => {
@@ -255,17 +271,22 @@ fn numbers_equal(a: &Value, b: &Value) -> bool {
 }
 
 fn check_reply(fixture: &Fixture, text: &str, expect: &Expect) {
-    let reply: Value = serde_json::from_str(text)
-        .unwrap_or_else(|e| panic!("reply is not JSON ({e}): {text}"));
+    let reply: Value =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("reply is not JSON ({e}): {text}"));
     assert_eq!(reply["jsonrpc"], "2.0", "{text}");
     let object = reply.as_object().expect("reply is an object");
     assert!(object.contains_key("id"), "reply without id: {text}");
     let has_result = object.contains_key("result");
     let has_error = object.contains_key("error");
-    assert!(has_result != has_error, "need exactly one of result/error: {text}");
+    assert!(
+        has_result != has_error,
+        "need exactly one of result/error: {text}"
+    );
     if let Some(error) = object.get("error") {
         assert!(error["code"].is_i64(), "{text}");
-        let message = error["message"].as_str().expect("error message is a string");
+        let message = error["message"]
+            .as_str()
+            .expect("error message is a string");
         assert!(
             !message.contains(&fixture.project_text),
             "project path leaked in an error: {text}"
@@ -295,10 +316,17 @@ fn check_reply(fixture: &Fixture, text: &str, expect: &Expect) {
             // JSON-RPC ids are strings, numbers or null: anything else is an invalid request,
             // answered with id null (the id cannot be echoed safely).
             assert_eq!(reply["id"], Value::Null, "non-scalar id echoed: {text}");
-            assert_eq!(reply["error"]["code"], -32600, "non-scalar id accepted: {text}");
+            assert_eq!(
+                reply["error"]["code"], -32600,
+                "non-scalar id accepted: {text}"
+            );
             return;
         }
-        assert!(numbers_equal(&reply["id"], id), "reply id {} for request id {id}", reply["id"]);
+        assert!(
+            numbers_equal(&reply["id"], id),
+            "reply id {} for request id {id}",
+            reply["id"]
+        );
         if *schema_valid_tool {
             assert!(has_result, "schema-valid tool call refused: {text}");
         }
@@ -311,7 +339,11 @@ fn check_disk(fixture: &Fixture) {
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, [".codex-harness"], "created outside the harness directory");
+    assert_eq!(
+        names,
+        [".codex-harness"],
+        "created outside the harness directory"
+    );
     let state = fixture.project.join(".codex-harness/state.json");
     if let Ok(bytes) = std::fs::read(&state) {
         let parsed: Value = serde_json::from_slice(&bytes).expect("state.json parses");
@@ -378,7 +410,10 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         let blank = matches!(frame, Frame::Line(l) if l.iter().all(u8::is_ascii_whitespace));
         match (&reply, expect) {
             (Some(text), _) => {
-                assert!(!matches!(expect, Expect::Nothing), "notification answered: {text}");
+                assert!(
+                    !matches!(expect, Expect::Nothing),
+                    "notification answered: {text}"
+                );
                 assert!(!blank, "blank line answered: {text}");
                 check_reply(fixture, text, expect);
             }

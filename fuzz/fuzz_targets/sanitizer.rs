@@ -25,7 +25,12 @@ mod loose_marker;
 use loose_marker::marker_offsets as markers;
 
 /// Labels the server really wraps text with (a label is never user text).
-const LABELS: &[&str] = &["contract.title", "trace.raw", "gate.evidence[3]", "knowledge.item.content"];
+const LABELS: &[&str] = &[
+    "contract.title",
+    "trace.raw",
+    "gate.evidence[3]",
+    "knowledge.item.content",
+];
 
 #[derive(Debug)]
 struct Case {
@@ -71,13 +76,19 @@ fn units(text: &str) -> usize {
 
 fn check(case: &Case) {
     let full = sanitize_text(&case.text, usize::MAX);
-    assert!(!full.chars().any(is_stripped), "stripped char survived: {full:?}");
+    assert!(
+        !full.chars().any(is_stripped),
+        "stripped char survived: {full:?}"
+    );
     assert!(markers(&full).is_empty(), "marker survived: {full:?}");
     assert_eq!(sanitize_text(&full, usize::MAX), full, "not idempotent");
 
     let out = sanitize_text(&case.text, case.max);
     if units(&full) <= case.max {
-        assert_eq!(out, full, "untruncated output differs from the unbounded one");
+        assert_eq!(
+            out, full,
+            "untruncated output differs from the unbounded one"
+        );
     } else {
         let longest = full
             .char_indices()
@@ -90,7 +101,10 @@ fn check(case: &Case) {
         let kept = out
             .rsplit_once("\n[truncated ")
             .map_or("", |(kept, _)| kept);
-        assert!(longest.starts_with(kept), "kept text is not a prefix: {out:?}");
+        assert!(
+            longest.starts_with(kept),
+            "kept text is not a prefix: {out:?}"
+        );
         let dropped = &longest[kept.len()..];
         assert!(
             dropped.is_empty() || dropped.contains(['<', '&', '%', '\\']) || !dropped.is_ascii(),
@@ -100,8 +114,14 @@ fn check(case: &Case) {
         assert_eq!(out, format!("{kept}{suffix}"), "wrong truncation");
         assert!(units(&out) <= case.max + units(&suffix));
     }
-    assert!(!out.chars().any(is_stripped), "stripped char survived: {out:?}");
-    assert!(markers(&out).is_empty(), "marker survived truncation: {out:?}");
+    assert!(
+        !out.chars().any(is_stripped),
+        "stripped char survived: {out:?}"
+    );
+    assert!(
+        markers(&out).is_empty(),
+        "marker survived truncation: {out:?}"
+    );
 
     let block = untrusted_block(Some(&out), case.source);
     assert!(block.starts_with("<untrusted-data source=\""), "{block:?}");

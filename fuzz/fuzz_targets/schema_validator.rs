@@ -23,12 +23,20 @@ use serde_json::Value;
 fn with_safe_integer_bounds(schema: &Value) -> Value {
     match schema {
         Value::Object(map) => {
-            let mut out: serde_json::Map<String, Value> =
-                map.iter().map(|(k, v)| (k.clone(), with_safe_integer_bounds(v))).collect();
+            let mut out: serde_json::Map<String, Value> = map
+                .iter()
+                .map(|(k, v)| (k.clone(), with_safe_integer_bounds(v)))
+                .collect();
             if map.get("type").and_then(Value::as_str) == Some("integer") {
                 let safe = MAX_SAFE_INTEGER;
-                let low = map.get("minimum").and_then(Value::as_f64).map_or(-safe, |m| m.max(-safe));
-                let high = map.get("maximum").and_then(Value::as_f64).map_or(safe, |m| m.min(safe));
+                let low = map
+                    .get("minimum")
+                    .and_then(Value::as_f64)
+                    .map_or(-safe, |m| m.max(-safe));
+                let high = map
+                    .get("maximum")
+                    .and_then(Value::as_f64)
+                    .map_or(safe, |m| m.min(safe));
                 out.insert("minimum".into(), serde_json::json!(low));
                 out.insert("maximum".into(), serde_json::json!(high));
             }
@@ -41,7 +49,9 @@ fn with_safe_integer_bounds(schema: &Value) -> Value {
 
 fn oracle(schema: &Value, instance: &Value) -> bool {
     let validator = jsonschema::validator_for(&utf16_view(&with_safe_integer_bounds(schema)))
-        .unwrap_or_else(|error| panic!("generated schema rejected by the oracle: {error}\n{schema}"));
+        .unwrap_or_else(|error| {
+            panic!("generated schema rejected by the oracle: {error}\n{schema}")
+        });
     validator.is_valid(&utf16_view(instance))
 }
 

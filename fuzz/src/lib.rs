@@ -121,7 +121,11 @@ pub fn value(u: &mut Unstructured<'_>, depth: usize) -> Result<Value> {
         3 => Value::String(piece_string(u, 6)?),
         4 => {
             let len = u.int_in_range(0..=4)?;
-            Value::Array((0..len).map(|_| value(u, depth - 1)).collect::<Result<_>>()?)
+            Value::Array(
+                (0..len)
+                    .map(|_| value(u, depth - 1))
+                    .collect::<Result<_>>()?,
+            )
         }
         _ => {
             let len = u.int_in_range(0..=4)?;
@@ -137,7 +141,8 @@ pub fn value(u: &mut Unstructured<'_>, depth: usize) -> Result<Value> {
 /// Property names: a few fixed ones (so schemas and instances meet) or hostile ones.
 pub fn property_name(u: &mut Unstructured<'_>) -> Result<String> {
     if u.ratio(3, 4)? {
-        Ok(u.choose(&["a", "b", "c", "title", "😀", "", "__proto__"])?.to_string())
+        Ok(u.choose(&["a", "b", "c", "title", "😀", "", "__proto__"])?
+            .to_string())
     } else {
         piece_string(u, 3)
     }
