@@ -436,7 +436,7 @@ pub fn or_none(value: Option<&Value>, source: &str) -> AgentText {
 }
 
 /// Backticked ids joined by `, `, or `none`; an entry that is not a safe id is wrapped.
-pub fn id_list(value: Option<&Value>, source: &str) -> AgentText {
+fn id_list(value: Option<&Value>, source: &str) -> AgentText {
     let ids = strings(value);
     if ids.is_empty() {
         return AgentText::literal("none");
@@ -467,6 +467,55 @@ pub fn bullets(value: Option<&Value>, label: &str) -> AgentText {
     bullet_list(&strings(value), label)
 }
 
+/// A stored record's fields shown as agent text, each labelled `<noun>.<key>` (so a field
+/// that is not in its safe form arrives in a block that says where it came from).
+pub struct Fields<'a> {
+    record: &'a Value,
+    noun: &'static str,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(record: &'a Value, noun: &'static str) -> Self {
+        Fields { record, noun }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.record.get(key)
+    }
+
+    fn label(&self, key: &str) -> String {
+        format!("{}.{key}", self.noun)
+    }
+
+    pub fn template(&self, key: &str) -> AgentText {
+        template(self.get(key), &self.label(key))
+    }
+
+    pub fn or_none(&self, key: &str) -> AgentText {
+        or_none(self.get(key), &self.label(key))
+    }
+
+    pub fn or_unknown(&self, key: &str) -> AgentText {
+        or_unknown(self.get(key), &self.label(key))
+    }
+
+    pub fn ids(&self, key: &str) -> AgentText {
+        id_list(self.get(key), &self.label(key))
+    }
+
+    pub fn block(&self, key: &str) -> AgentText {
+        block(self.get(key), &self.label(key))
+    }
+
+    pub fn block_or_none(&self, key: &str) -> AgentText {
+        block_or_none(self.get(key), &self.label(key))
+    }
+
+    pub fn bullets(&self, key: &str) -> AgentText {
+        bullets(self.get(key), &self.label(key))
+    }
+}
+
 /// Joins `# Heading`, the header lines, the notice and `## Section` bodies, ending in `\n`.
 fn document(
     heading: &'static str,
@@ -490,76 +539,49 @@ fn document(
 }
 
 pub fn render_profile(profile: &Value) -> AgentText {
-    let f = |key: &str| profile.get(key);
+    let f = Fields::new(profile, "harnessProfile");
     document(
         "Harness Profile",
         vec![
-            agent_text!("Profile ID: `{}`", template(f("id"), "harnessProfile.id")),
-            agent_text!("Mode: `{}`", template(f("mode"), "harnessProfile.mode")),
-            agent_text!("Timestamp: {}", template(f("ts"), "harnessProfile.ts")),
+            agent_text!("Profile ID: `{}`", f.template("id")),
+            agent_text!("Mode: `{}`", f.template("mode")),
+            agent_text!("Timestamp: {}", f.template("ts")),
         ],
         vec![
-            ("Name", block(f("name"), "harnessProfile.name")),
-            (
-                "Summary",
-                block_or_none(f("summary"), "harnessProfile.summary"),
-            ),
-            (
-                "Enabled Stages",
-                bullets(f("enabledStages"), "harnessProfile.enabledStages"),
-            ),
-            (
-                "Disabled Stages",
-                bullets(f("disabledStages"), "harnessProfile.disabledStages"),
-            ),
-            (
-                "Verifier Policy",
-                block_or_none(f("verifierPolicy"), "harnessProfile.verifierPolicy"),
-            ),
-            (
-                "Budget Notes",
-                block_or_none(f("budgetNotes"), "harnessProfile.budgetNotes"),
-            ),
-            ("Tags", bullets(f("tags"), "harnessProfile.tags")),
+            ("Name", f.block("name")),
+            ("Summary", f.block_or_none("summary")),
+            ("Enabled Stages", f.bullets("enabledStages")),
+            ("Disabled Stages", f.bullets("disabledStages")),
+            ("Verifier Policy", f.block_or_none("verifierPolicy")),
+            ("Budget Notes", f.block_or_none("budgetNotes")),
+            ("Tags", f.bullets("tags")),
         ],
     )
 }
 
 pub fn render_eval_case(case: &Value) -> AgentText {
-    let f = |key: &str| case.get(key);
+    let f = Fields::new(case, "evalCase");
     document(
         "Harness Eval Case",
         vec![
-            agent_text!("Eval Case ID: `{}`", template(f("id"), "evalCase.id")),
-            agent_text!("Split: `{}`", template(f("split"), "evalCase.split")),
-            agent_text!("Timestamp: {}", template(f("ts"), "evalCase.ts")),
+            agent_text!("Eval Case ID: `{}`", f.template("id")),
+            agent_text!("Split: `{}`", f.template("split")),
+            agent_text!("Timestamp: {}", f.template("ts")),
         ],
         vec![
-            ("Title", block(f("title"), "evalCase.title")),
-            (
-                "Task Family",
-                block_or_none(f("taskFamily"), "evalCase.taskFamily"),
-            ),
-            ("Prompt", block_or_none(f("prompt"), "evalCase.prompt")),
-            (
-                "Acceptance Criteria",
-                bullets(f("acceptanceCriteria"), "evalCase.acceptanceCriteria"),
-            ),
-            (
-                "Expected Artifacts",
-                bullets(f("expectedArtifacts"), "evalCase.expectedArtifacts"),
-            ),
-            (
-                "Verification Checks",
-                bullets(f("verificationChecks"), "evalCase.verificationChecks"),
-            ),
-            ("Tags", bullets(f("tags"), "evalCase.tags")),
+            ("Title", f.block("title")),
+            ("Task Family", f.block_or_none("taskFamily")),
+            ("Prompt", f.block_or_none("prompt")),
+            ("Acceptance Criteria", f.bullets("acceptanceCriteria")),
+            ("Expected Artifacts", f.bullets("expectedArtifacts")),
+            ("Verification Checks", f.bullets("verificationChecks")),
+            ("Tags", f.bullets("tags")),
         ],
     )
 }
 
 pub fn render_eval_run(run: &Value) -> AgentText {
-    let f = |key: &str| run.get(key);
+    let f = Fields::new(run, "evalRun");
     let metric = |key: &str| {
         or_unknown(
             run.get("metrics").and_then(|m| m.get(key)),
@@ -580,146 +602,80 @@ pub fn render_eval_run(run: &Value) -> AgentText {
     document(
         "Harness Eval Run",
         vec![
-            agent_text!("Eval Run ID: `{}`", template(f("id"), "evalRun.id")),
-            agent_text!(
-                "Eval Case ID: `{}`",
-                template(f("evalCaseId"), "evalRun.evalCaseId")
-            ),
-            agent_text!(
-                "Harness Profile ID: `{}`",
-                or_none(f("harnessProfileId"), "evalRun.harnessProfileId")
-            ),
-            agent_text!("Verdict: `{}`", template(f("verdict"), "evalRun.verdict")),
-            agent_text!("Score: `{}`", or_unknown(f("score"), "evalRun.score")),
-            agent_text!("Timestamp: {}", template(f("ts"), "evalRun.ts")),
+            agent_text!("Eval Run ID: `{}`", f.template("id")),
+            agent_text!("Eval Case ID: `{}`", f.template("evalCaseId")),
+            agent_text!("Harness Profile ID: `{}`", f.or_none("harnessProfileId")),
+            agent_text!("Verdict: `{}`", f.template("verdict")),
+            agent_text!("Score: `{}`", f.or_unknown("score")),
+            agent_text!("Timestamp: {}", f.template("ts")),
         ],
         vec![
-            ("Model", block_or_none(f("model"), "evalRun.model")),
-            ("Provider", block_or_none(f("provider"), "evalRun.provider")),
-            (
-                "Reasoning Effort",
-                block_or_none(f("reasoningEffort"), "evalRun.reasoningEffort"),
-            ),
+            ("Model", f.block_or_none("model")),
+            ("Provider", f.block_or_none("provider")),
+            ("Reasoning Effort", f.block_or_none("reasoningEffort")),
             ("Metrics", metrics),
-            ("Trace IDs", bullets(f("traceIds"), "evalRun.traceIds")),
-            (
-                "Verification IDs",
-                bullets(f("verificationIds"), "evalRun.verificationIds"),
-            ),
-            (
-                "Regressions",
-                bullets(f("regressions"), "evalRun.regressions"),
-            ),
-            ("Notes", block_or_none(f("notes"), "evalRun.notes")),
+            ("Trace IDs", f.bullets("traceIds")),
+            ("Verification IDs", f.bullets("verificationIds")),
+            ("Regressions", f.bullets("regressions")),
+            ("Notes", f.block_or_none("notes")),
         ],
     )
 }
 
 pub fn render_proposal(proposal: &Value) -> AgentText {
-    let f = |key: &str| proposal.get(key);
+    let f = Fields::new(proposal, "harnessProposal");
     let evidence = agent_text!(
         "- Baseline runs: {}\n- Candidate runs: {}\n- Holdout runs: {}\n- Regression runs: {}",
-        id_list(f("baselineRunIds"), "harnessProposal.baselineRunIds"),
-        id_list(f("candidateRunIds"), "harnessProposal.candidateRunIds"),
-        id_list(f("holdoutRunIds"), "harnessProposal.holdoutRunIds"),
-        id_list(f("regressionRunIds"), "harnessProposal.regressionRunIds")
+        f.ids("baselineRunIds"),
+        f.ids("candidateRunIds"),
+        f.ids("holdoutRunIds"),
+        f.ids("regressionRunIds")
     );
     document(
         "Harness Proposal",
         vec![
-            agent_text!("Proposal ID: `{}`", template(f("id"), "harnessProposal.id")),
-            agent_text!(
-                "Status: `{}`",
-                template(f("status"), "harnessProposal.status")
-            ),
-            agent_text!(
-                "Risk: `{}`",
-                template(f("riskLevel"), "harnessProposal.riskLevel")
-            ),
-            agent_text!(
-                "Target Profile ID: `{}`",
-                or_none(f("targetProfileId"), "harnessProposal.targetProfileId")
-            ),
-            agent_text!("Timestamp: {}", template(f("ts"), "harnessProposal.ts")),
+            agent_text!("Proposal ID: `{}`", f.template("id")),
+            agent_text!("Status: `{}`", f.template("status")),
+            agent_text!("Risk: `{}`", f.template("riskLevel")),
+            agent_text!("Target Profile ID: `{}`", f.or_none("targetProfileId")),
+            agent_text!("Timestamp: {}", f.template("ts")),
         ],
         vec![
-            ("Title", block(f("title"), "harnessProposal.title")),
-            (
-                "Hypothesis",
-                block_or_none(f("hypothesis"), "harnessProposal.hypothesis"),
-            ),
-            (
-                "Proposed Change",
-                block(f("proposedChange"), "harnessProposal.proposedChange"),
-            ),
+            ("Title", f.block("title")),
+            ("Hypothesis", f.block_or_none("hypothesis")),
+            ("Proposed Change", f.block("proposedChange")),
             ("Eval Evidence", evidence),
-            (
-                "Expected Gain",
-                block_or_none(f("expectedGain"), "harnessProposal.expectedGain"),
-            ),
-            (
-                "Affected Stages",
-                bullets(f("affectedStages"), "harnessProposal.affectedStages"),
-            ),
-            (
-                "Evidence",
-                bullets(f("evidence"), "harnessProposal.evidence"),
-            ),
-            (
-                "Source Trace IDs",
-                bullets(f("sourceTraceIds"), "harnessProposal.sourceTraceIds"),
-            ),
-            ("Tags", bullets(f("tags"), "harnessProposal.tags")),
+            ("Expected Gain", f.block_or_none("expectedGain")),
+            ("Affected Stages", f.bullets("affectedStages")),
+            ("Evidence", f.bullets("evidence")),
+            ("Source Trace IDs", f.bullets("sourceTraceIds")),
+            ("Tags", f.bullets("tags")),
         ],
     )
 }
 
 pub fn render_decision(decision: &Value) -> AgentText {
-    let f = |key: &str| decision.get(key);
+    let f = Fields::new(decision, "promotionDecision");
     let evidence = agent_text!(
         "- Optimization runs: {}\n- Holdout runs: {}\n- Regression runs: {}",
-        id_list(
-            f("optimizationRunIds"),
-            "promotionDecision.optimizationRunIds"
-        ),
-        id_list(f("holdoutRunIds"), "promotionDecision.holdoutRunIds"),
-        id_list(f("regressionRunIds"), "promotionDecision.regressionRunIds")
+        f.ids("optimizationRunIds"),
+        f.ids("holdoutRunIds"),
+        f.ids("regressionRunIds")
     );
     document(
         "Harness Promotion Decision",
         vec![
-            agent_text!(
-                "Decision ID: `{}`",
-                template(f("id"), "promotionDecision.id")
-            ),
-            agent_text!(
-                "Proposal ID: `{}`",
-                template(f("proposalId"), "promotionDecision.proposalId")
-            ),
-            agent_text!(
-                "Decision: `{}`",
-                template(f("decision"), "promotionDecision.decision")
-            ),
-            agent_text!("Timestamp: {}", template(f("ts"), "promotionDecision.ts")),
+            agent_text!("Decision ID: `{}`", f.template("id")),
+            agent_text!("Proposal ID: `{}`", f.template("proposalId")),
+            agent_text!("Decision: `{}`", f.template("decision")),
+            agent_text!("Timestamp: {}", f.template("ts")),
         ],
         vec![
-            (
-                "Rationale",
-                block(f("rationale"), "promotionDecision.rationale"),
-            ),
+            ("Rationale", f.block("rationale")),
             ("Eval Evidence", evidence),
-            (
-                "Accepted Risks",
-                bullets(f("acceptedRisks"), "promotionDecision.acceptedRisks"),
-            ),
-            (
-                "Follow Up",
-                block_or_none(f("followUp"), "promotionDecision.followUp"),
-            ),
-            (
-                "Evidence",
-                bullets(f("evidence"), "promotionDecision.evidence"),
-            ),
+            ("Accepted Risks", f.bullets("acceptedRisks")),
+            ("Follow Up", f.block_or_none("followUp")),
+            ("Evidence", f.bullets("evidence")),
         ],
     )
 }

@@ -3,8 +3,8 @@
 //! posture, memory, governance and blind spots). [`spec_text`] and [`observability_text`]
 //! gather their inputs from the store; everything else is pure rendering.
 
-use super::evals::{block, block_or_none, bullets, id_list, or_none, or_unknown, template};
-use super::evals::{read_all, Kind};
+use super::evals::{block_or_none, bullets, or_none, or_unknown, template};
+use super::evals::{read_all, Fields, Kind};
 use super::governance::{self, AuditRequest};
 use super::knowledge::{list_recent_knowledge, read_index};
 use super::records::{bullets as bullets_of, sort_newest_first, UNTRUSTED_NOTICE};
@@ -209,62 +209,62 @@ fn joined(items: &[Value], render: fn(&Value) -> AgentText, empty: &'static str)
 }
 
 fn contract_summary(contract: &Value) -> AgentText {
-    let f = |key: &str| contract.get(key);
+    let f = Fields::new(contract, "contract");
     AgentText::join(
         [
-            agent_text!("Contract ID: `{}`", template(f("id"), "contract.id")),
+            agent_text!("Contract ID: `{}`", f.template("id")),
             AgentText::default(),
             AgentText::literal("Title:"),
-            block(f("title"), "contract.title"),
+            f.block("title"),
             AgentText::default(),
             AgentText::literal("Goal:"),
-            block(f("goal"), "contract.goal"),
+            f.block("goal"),
             AgentText::default(),
             AgentText::literal("Completion conditions:"),
-            bullets(f("completionConditions"), "contract.completionConditions"),
+            f.bullets("completionConditions"),
             AgentText::default(),
             AgentText::literal("Verification commands:"),
-            bullets(f("verificationCommands"), "contract.verificationCommands"),
+            f.bullets("verificationCommands"),
         ],
         "\n",
     )
 }
 
 fn profile_summary(profile: &Value) -> AgentText {
-    let f = |key: &str| profile.get(key);
+    let f = Fields::new(profile, "harnessProfile");
     AgentText::join(
         [
-            agent_text!("Profile ID: `{}`", template(f("id"), "harnessProfile.id")),
-            agent_text!("Mode: `{}`", template(f("mode"), "harnessProfile.mode")),
+            agent_text!("Profile ID: `{}`", f.template("id")),
+            agent_text!("Mode: `{}`", f.template("mode")),
             AgentText::default(),
             AgentText::literal("Name:"),
-            block(f("name"), "harnessProfile.name"),
+            f.block("name"),
             AgentText::default(),
             AgentText::literal("Enabled stages:"),
-            bullets(f("enabledStages"), "harnessProfile.enabledStages"),
+            f.bullets("enabledStages"),
             AgentText::default(),
             AgentText::literal("Disabled stages:"),
-            bullets(f("disabledStages"), "harnessProfile.disabledStages"),
+            f.bullets("disabledStages"),
             AgentText::default(),
             AgentText::literal("Verifier policy:"),
-            block_or_none(f("verifierPolicy"), "harnessProfile.verifierPolicy"),
+            f.block_or_none("verifierPolicy"),
         ],
         "\n",
     )
 }
 
 fn case_summary(case: &Value) -> AgentText {
-    let f = |key: &str| case.get(key);
+    let f = Fields::new(case, "evalCase");
     AgentText::join(
         [
-            agent_text!("Eval case ID: `{}`", template(f("id"), "evalCase.id")),
-            agent_text!("Split: `{}`", template(f("split"), "evalCase.split")),
+            agent_text!("Eval case ID: `{}`", f.template("id")),
+            agent_text!("Split: `{}`", f.template("split")),
             AgentText::default(),
             AgentText::literal("Title:"),
-            block(f("title"), "evalCase.title"),
+            f.block("title"),
             AgentText::default(),
             AgentText::literal("Acceptance criteria:"),
-            bullets(f("acceptanceCriteria"), "evalCase.acceptanceCriteria"),
+            f.bullets("acceptanceCriteria"),
         ],
         "\n",
     )
@@ -278,159 +278,111 @@ fn metric(run: &Value, key: &str) -> AgentText {
 }
 
 fn run_summary(run: &Value) -> AgentText {
-    let f = |key: &str| run.get(key);
+    let f = Fields::new(run, "evalRun");
     AgentText::join(
         [
-            agent_text!("Eval run ID: `{}`", template(f("id"), "evalRun.id")),
-            agent_text!(
-                "Eval case ID: `{}`",
-                template(f("evalCaseId"), "evalRun.evalCaseId")
-            ),
-            agent_text!(
-                "Harness profile ID: `{}`",
-                or_none(f("harnessProfileId"), "evalRun.harnessProfileId")
-            ),
-            agent_text!("Verdict: `{}`", template(f("verdict"), "evalRun.verdict")),
-            agent_text!("Score: `{}`", or_unknown(f("score"), "evalRun.score")),
+            agent_text!("Eval run ID: `{}`", f.template("id")),
+            agent_text!("Eval case ID: `{}`", f.template("evalCaseId")),
+            agent_text!("Harness profile ID: `{}`", f.or_none("harnessProfileId")),
+            agent_text!("Verdict: `{}`", f.template("verdict")),
+            agent_text!("Score: `{}`", f.or_unknown("score")),
             agent_text!("Total tokens: `{}`", metric(run, "totalTokens")),
             agent_text!("Cost USD: `{}`", metric(run, "costUsd")),
             AgentText::default(),
             AgentText::literal("Notes:"),
-            block_or_none(f("notes"), "evalRun.notes"),
+            f.block_or_none("notes"),
             AgentText::default(),
             AgentText::literal("Regressions:"),
-            bullets(f("regressions"), "evalRun.regressions"),
+            f.bullets("regressions"),
         ],
         "\n",
     )
 }
 
 fn proposal_summary(proposal: &Value) -> AgentText {
-    let f = |key: &str| proposal.get(key);
+    let f = Fields::new(proposal, "harnessProposal");
     AgentText::join(
         [
-            agent_text!("Proposal ID: `{}`", template(f("id"), "harnessProposal.id")),
-            agent_text!(
-                "Status: `{}`",
-                template(f("status"), "harnessProposal.status")
-            ),
-            agent_text!(
-                "Risk: `{}`",
-                template(f("riskLevel"), "harnessProposal.riskLevel")
-            ),
-            agent_text!(
-                "Target profile ID: `{}`",
-                or_none(f("targetProfileId"), "harnessProposal.targetProfileId")
-            ),
+            agent_text!("Proposal ID: `{}`", f.template("id")),
+            agent_text!("Status: `{}`", f.template("status")),
+            agent_text!("Risk: `{}`", f.template("riskLevel")),
+            agent_text!("Target profile ID: `{}`", f.or_none("targetProfileId")),
             AgentText::default(),
             AgentText::literal("Title:"),
-            block(f("title"), "harnessProposal.title"),
+            f.block("title"),
             AgentText::default(),
             AgentText::literal("Hypothesis:"),
-            block_or_none(f("hypothesis"), "harnessProposal.hypothesis"),
+            f.block_or_none("hypothesis"),
             AgentText::default(),
             AgentText::literal("Proposed change:"),
-            block(f("proposedChange"), "harnessProposal.proposedChange"),
+            f.block("proposedChange"),
             AgentText::default(),
             AgentText::literal("Eval run evidence:"),
-            agent_text!(
-                "- Baseline: {}",
-                id_list(f("baselineRunIds"), "harnessProposal.baselineRunIds")
-            ),
-            agent_text!(
-                "- Candidate: {}",
-                id_list(f("candidateRunIds"), "harnessProposal.candidateRunIds")
-            ),
-            agent_text!(
-                "- Holdout: {}",
-                id_list(f("holdoutRunIds"), "harnessProposal.holdoutRunIds")
-            ),
-            agent_text!(
-                "- Regression: {}",
-                id_list(f("regressionRunIds"), "harnessProposal.regressionRunIds")
-            ),
+            agent_text!("- Baseline: {}", f.ids("baselineRunIds")),
+            agent_text!("- Candidate: {}", f.ids("candidateRunIds")),
+            agent_text!("- Holdout: {}", f.ids("holdoutRunIds")),
+            agent_text!("- Regression: {}", f.ids("regressionRunIds")),
             AgentText::default(),
             AgentText::literal("Expected gain:"),
-            block_or_none(f("expectedGain"), "harnessProposal.expectedGain"),
+            f.block_or_none("expectedGain"),
         ],
         "\n",
     )
 }
 
 fn decision_summary(decision: &Value) -> AgentText {
-    let f = |key: &str| decision.get(key);
+    let f = Fields::new(decision, "promotionDecision");
     AgentText::join(
         [
-            agent_text!(
-                "Decision ID: `{}`",
-                template(f("id"), "promotionDecision.id")
-            ),
-            agent_text!(
-                "Proposal ID: `{}`",
-                template(f("proposalId"), "promotionDecision.proposalId")
-            ),
-            agent_text!(
-                "Decision: `{}`",
-                template(f("decision"), "promotionDecision.decision")
-            ),
+            agent_text!("Decision ID: `{}`", f.template("id")),
+            agent_text!("Proposal ID: `{}`", f.template("proposalId")),
+            agent_text!("Decision: `{}`", f.template("decision")),
             AgentText::default(),
             AgentText::literal("Rationale:"),
-            block(f("rationale"), "promotionDecision.rationale"),
+            f.block("rationale"),
             AgentText::default(),
             AgentText::literal("Eval run evidence:"),
-            agent_text!(
-                "- Optimization: {}",
-                id_list(
-                    f("optimizationRunIds"),
-                    "promotionDecision.optimizationRunIds"
-                )
-            ),
-            agent_text!(
-                "- Holdout: {}",
-                id_list(f("holdoutRunIds"), "promotionDecision.holdoutRunIds")
-            ),
-            agent_text!(
-                "- Regression: {}",
-                id_list(f("regressionRunIds"), "promotionDecision.regressionRunIds")
-            ),
+            agent_text!("- Optimization: {}", f.ids("optimizationRunIds")),
+            agent_text!("- Holdout: {}", f.ids("holdoutRunIds")),
+            agent_text!("- Regression: {}", f.ids("regressionRunIds")),
             AgentText::default(),
             AgentText::literal("Accepted risks:"),
-            bullets(f("acceptedRisks"), "promotionDecision.acceptedRisks"),
+            f.bullets("acceptedRisks"),
             AgentText::default(),
             AgentText::literal("Follow up:"),
-            block_or_none(f("followUp"), "promotionDecision.followUp"),
+            f.block_or_none("followUp"),
         ],
         "\n",
     )
 }
 
 fn knowledge_summary(item: &Value) -> AgentText {
-    let f = |key: &str| item.get(key);
+    let f = Fields::new(item, "knowledge");
     AgentText::join(
         [
-            agent_text!("Knowledge ID: `{}`", template(f("id"), "knowledge.id")),
-            agent_text!("Kind: `{}`", template(f("kind"), "knowledge.kind")),
+            agent_text!("Knowledge ID: `{}`", f.template("id")),
+            agent_text!("Kind: `{}`", f.template("kind")),
             AgentText::default(),
             AgentText::literal("Title:"),
-            block(f("title"), "knowledge.title"),
+            f.block("title"),
             AgentText::default(),
             AgentText::literal("Summary:"),
-            block_or_none(f("summary"), "knowledge.summary"),
+            f.block_or_none("summary"),
         ],
         "\n",
     )
 }
 
 fn trace_summary(trace: &Value) -> AgentText {
-    let f = |key: &str| trace.get(key);
+    let f = Fields::new(trace, "trace");
     AgentText::join(
         [
-            agent_text!("Trace ID: `{}`", template(f("id"), "trace.id")),
-            agent_text!("Kind: `{}`", template(f("kind"), "trace.kind")),
-            agent_text!("Timestamp: {}", template(f("ts"), "trace.ts")),
+            agent_text!("Trace ID: `{}`", f.template("id")),
+            agent_text!("Kind: `{}`", f.template("kind")),
+            agent_text!("Timestamp: {}", f.template("ts")),
             AgentText::default(),
             AgentText::literal("Summary:"),
-            block(f("summary"), "trace.summary"),
+            f.block("summary"),
         ],
         "\n",
     )
@@ -1041,25 +993,25 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
     ]);
     match inputs.contract {
         Some(contract) => {
-            let f = |key: &str| contract.get(key);
+            let f = Fields::new(contract, "contract");
             lines.extend([
-                agent_text!("Contract ID: `{}`", template(f("id"), "contract.id")),
-                agent_text!("Status: `{}`", template(f("status"), "contract.status")),
+                agent_text!("Contract ID: `{}`", f.template("id")),
+                agent_text!("Status: `{}`", f.template("status")),
                 AgentText::default(),
                 AgentText::literal("Title:"),
-                block(f("title"), "contract.title"),
+                f.block("title"),
                 AgentText::default(),
                 AgentText::literal("Goal:"),
-                block(f("goal"), "contract.goal"),
+                f.block("goal"),
                 AgentText::default(),
                 AgentText::literal("Completion conditions:"),
-                bullets(f("completionConditions"), "contract.completionConditions"),
+                f.bullets("completionConditions"),
                 AgentText::default(),
                 AgentText::literal("Verification commands:"),
-                bullets(f("verificationCommands"), "contract.verificationCommands"),
+                f.bullets("verificationCommands"),
                 AgentText::default(),
                 AgentText::literal("Failure taxonomy:"),
-                bullets(f("failureTaxonomy"), "contract.failureTaxonomy"),
+                f.bullets("failureTaxonomy"),
                 AgentText::default(),
             ]);
         }
