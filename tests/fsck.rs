@@ -211,11 +211,7 @@ fn damaged_records_are_each_named_with_their_path() {
         "{}",
         run.stdout
     );
-    assert!(
-        run.stdout.contains(&format!("evalCaseId names")),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("evalCaseId names"), "{}", run.stdout);
     assert!(
         !run.stdout.contains(&gate),
         "a sound gate was flagged:\n{}",

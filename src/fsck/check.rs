@@ -289,10 +289,15 @@ fn counters(tree: &Tree, findings: &mut Vec<Finding>) {
     }
 }
 
-/// The ids of the entries of index.json (`None` if it is corrupt) and of the journal.
-fn indexed_ids(
-    store: &Store,
-) -> Result<(Option<BTreeSet<String>>, BTreeSet<String>, usize), ToolError> {
+/// The ids the index names: its entries (`None` if index.json is corrupt), the journal's,
+/// and how many usable journal lines there are.
+struct Indexed {
+    index: Option<BTreeSet<String>>,
+    journal: BTreeSet<String>,
+    journal_lines: usize,
+}
+
+fn indexed_ids(store: &Store) -> Result<Indexed, ToolError> {
     let id_of = |entry: &Value| entry.get("id").and_then(Value::as_str).map(str::to_string);
     let mut index = BTreeSet::new();
     let index = match store.open_read(INDEX_FILE)? {
@@ -302,14 +307,18 @@ fn indexed_ids(
         None => None,
     };
     let mut journal = BTreeSet::new();
-    let mut lines = 0;
+    let mut journal_lines = 0;
     if let Some(mut file) = store.open_read(JOURNAL_FILE)? {
         scan_journal(&mut file, 0, &mut |_, _, _, entry| {
-            lines += 1;
+            journal_lines += 1;
             journal.extend(id_of(&entry));
         })?;
     }
-    Ok((index, journal, lines))
+    Ok(Indexed {
+        index,
+        journal,
+        journal_lines,
+    })
 }
 
 /// index.json plus the journal name exactly the items in `knowledge/items/`.
@@ -337,7 +346,11 @@ fn knowledge_index(
     if !index_exists && items.is_empty() && !tree.files.contains(JOURNAL_FILE) {
         return Ok(());
     }
-    let (index, journal, journal_lines) = indexed_ids(store)?;
+    let Indexed {
+        index,
+        journal,
+        journal_lines,
+    } = indexed_ids(store)?;
     let rebuild = |problem: String| {
         finding(
             INDEX_FILE,
