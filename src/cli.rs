@@ -18,6 +18,9 @@ pub enum Command {
     Install(InstallOptions),
     /// Remove this server's entry from MCP clients' configuration files.
     Uninstall(InstallOptions),
+    /// Check the integrity of the project's `.codex-harness/` offline, and optionally make
+    /// the safe repairs.
+    Fsck(FsckOptions),
     /// Hidden: apply the serve-time confinement, then try every forbidden act and report.
     ConfinementSelftest(ServeOptions),
     Version,
@@ -64,6 +67,14 @@ impl ServeOptions {
     }
 }
 
+/// The options of `fsck`: the project and confinement flags of `serve`, and `--repair`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FsckOptions {
+    pub serve: ServeOptions,
+    /// `--repair`: make the safe repairs (after a backup) instead of only reporting.
+    pub repair: bool,
+}
+
 /// The flag, or the environment variable set to exactly `1`.
 fn local_fs_required_by(flag: bool, env: Option<&std::ffi::OsStr>) -> bool {
     flag || env.is_some_and(|value| value == "1")
@@ -86,6 +97,7 @@ USAGE:
     codex-harness-mcp [serve] [--project DIR] [--require-confinement] [--no-confinement]
                              [--require-local-fs]
     codex-harness-mcp doctor [--project DIR]
+    codex-harness-mcp fsck [--repair] [--project DIR]
     codex-harness-mcp install|uninstall [--clients LIST|all] [--scope user|project|auto]
                       [--project DIR] [--name NAME] [--dry-run] [--list-clients]
     codex-harness-mcp --version | --help
@@ -102,6 +114,16 @@ OPTIONS:
                              filesystem (NFS, SMB/CIFS, FUSE, 9p, ...) instead of warning;
                              also HARNESS_REQUIRE_LOCAL_FS=1
     --version                print the version
+
+FSCK:
+    Checks the project's .codex-harness/ offline, confined to it like the server: every file
+    is a regular single-link file and parses, state.json counters match the records, the
+    knowledge index matches knowledge/items, no orphaned temp or lock file, no record names a
+    missing one. Prints one line per finding with its fix, then a summary; exit 0 clean,
+    1 findings, 2 could not check (no such project or .codex-harness/).
+    --repair                 also make the safe repairs: rebuild or fold the knowledge index,
+                             remove orphaned temp files; what changes is first copied to
+                             .codex-harness/backups/fsck-<ms>/; no record is ever deleted
 
 INSTALL / UNINSTALL:
     --clients LIST           comma-separated clients or aliases, or `all` (default: codex)
@@ -132,6 +154,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         _ => {}
     }
     let mut options = ServeOptions::default();
+    let mut repair = false;
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy().into_owned();
         match text.as_str() {
@@ -140,6 +163,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             "--require-confinement" => options.require_confinement = true,
             "--no-confinement" => options.no_confinement = true,
             "--require-local-fs" => options.require_local_fs = true,
+            "--repair" if subcommand == "fsck" => repair = true,
             "--project" => {
                 let value = args
                     .next()
@@ -166,6 +190,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         "doctor" => Ok(Command::Doctor {
             project: options.project,
         }),
+        "fsck" => Ok(Command::Fsck(FsckOptions {
+            serve: options,
+            repair,
+        })),
         "__confinement-selftest" => Ok(Command::ConfinementSelftest(options)),
         other => Err(UsageError(format!("unknown subcommand: {other}"))),
     }
@@ -393,6 +421,26 @@ mod tests {
         assert!(!local_fs_required_by(false, Some("0".as_ref())));
         assert!(!local_fs_required_by(false, Some("".as_ref())));
         assert!(!local_fs_required_by(false, None));
+    }
+
+    #[test]
+    fn fsck_takes_repair_and_project_and_repair_belongs_to_fsck_only() {
+        assert_eq!(
+            parse_strs(&["fsck", "--repair", "--project", "/p"]),
+            Ok(Command::Fsck(FsckOptions {
+                serve: ServeOptions {
+                    project: Some(PathBuf::from("/p")),
+                    ..ServeOptions::default()
+                },
+                repair: true,
+            }))
+        );
+        assert_eq!(
+            parse_strs(&["fsck"]),
+            Ok(Command::Fsck(FsckOptions::default()))
+        );
+        assert!(parse_strs(&["--repair"]).is_err());
+        assert!(parse_strs(&["doctor", "--repair"]).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod clock;
 pub mod confine;
+pub mod fsck;
 pub mod harness;
 pub mod install;
 pub mod json;

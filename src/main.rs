@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         }
         Command::Install(options) => ExitCode::from(install::run(Action::Install, &options)),
         Command::Uninstall(options) => ExitCode::from(install::run(Action::Uninstall, &options)),
+        Command::Fsck(options) => ExitCode::from(codex_harness_mcp::fsck::run(&options)),
         Command::ConfinementSelftest(options) => match confine::selftest(&options) {
             Ok((report, passed)) => {
                 println!("{report}");

@@ -2,7 +2,9 @@
 
 use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
-use crate::{dropin, installer, round10_boundary, round10_edges, round10_markers, round10_process};
+use crate::{
+    dropin, fsck, installer, round10_boundary, round10_edges, round10_markers, round10_process,
+};
 
 /// How an entry is judged.
 pub enum Check {
@@ -585,6 +587,12 @@ pub fn all() -> Vec<Replay> {
             dropin::di_2,
             "SIGTERM right after acknowledged knowledge records",
             "exit 0, every item in index.json, no journal, no residue"
+        ),
+        replay!(
+            "FSCK-1",
+            fsck::fsck_1,
+            "fsck --repair over planted symlinks (one a temp name), a hard link and a FIFO",
+            "each named, none followed, opened as FIFO or removed; victim intact; exit 1"
         ),
     ]
 }

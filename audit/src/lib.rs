@@ -15,6 +15,7 @@ pub mod harness;
 mod confinement;
 mod content;
 mod dropin;
+mod fsck;
 mod installer;
 mod knowledge;
 mod paths;

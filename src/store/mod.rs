@@ -22,6 +22,7 @@ pub use error::StoreError;
 pub use fsops::{FileId, ReadFile};
 pub use lock::{with_lock_wait, LockGuard, LockKind, LockWait, LOCK_STALE_MS, LOCK_TIMEOUT_MS};
 pub use open::{create_harness_dir, HARNESS_DIR_NAME};
+pub(crate) use reaper::temp_owner;
 pub use reaper::{process_exists, REAPER_MAX_DEPTH, TEMP_MAX_AGE_MS};
 
 use std::os::fd::OwnedFd;

@@ -16,7 +16,7 @@ pub const REAPER_MAX_DEPTH: usize = 3;
 
 /// The writer's pid if `name` is `<anything>.tmp.<digits>.<hex>`, the temp names this server
 /// and the Node server create.
-fn temp_owner(name: &str) -> Option<u32> {
+pub(crate) fn temp_owner(name: &str) -> Option<u32> {
     let mut parts = name.rsplitn(3, '.');
     let (Some(hex), Some(pid), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
         return None;
