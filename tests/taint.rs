@@ -60,6 +60,9 @@ fn leaks(value: &Value, place: &str, found: &mut Vec<String>) {
             {
                 return leaks(&nested, &format!("{place}(json)"), found);
             }
+            if text.contains('\u{fdd0}') {
+                found.push(format!("{place}: the server's vouch mark was disclosed"));
+            }
             let outside = outside_blocks(text);
             if let Some(at) = outside.find(CANARY) {
                 let end = (at + 60).min(outside.len());

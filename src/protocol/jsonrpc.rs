@@ -176,12 +176,14 @@ pub fn classify(frame: &Frame) -> Incoming {
 }
 
 /// `{"jsonrpc":"2.0","id":<id>,"<field>":<body>}`, the id spliced in as the client wrote it.
+/// The reply line. The sink strips the vouch mark from every result; removing it here as
+/// well means no path can ever show it to a client (who could then forge vouched text).
 fn reply(id: &Id, field: &str, body: &Value) -> String {
-    format!(
+    crate::sanitize::without_vouch_mark(format!(
         "{{\"jsonrpc\":\"2.0\",\"id\":{},\"{field}\":{}}}",
         id.as_json(),
         to_compact(body)
-    )
+    ))
 }
 
 pub fn error_reply(id: &Id, error: &RpcError) -> String {

@@ -163,6 +163,15 @@ fn vouch_mark() -> Option<&'static str> {
     .as_deref()
 }
 
+/// `line` with every copy of the vouch mark removed: the last guard before a reply leaves,
+/// so the mark is never disclosed.
+pub fn without_vouch_mark(line: String) -> String {
+    match vouch_mark() {
+        Some(mark) if line.contains(mark) => line.replace(mark, ""),
+        _ => line,
+    }
+}
+
 /// `text` marked as vouched for.
 pub(super) fn vouch(text: String) -> String {
     match vouch_mark() {
@@ -367,6 +376,14 @@ mod tests {
         let counts = out["counts"].as_object().unwrap();
         assert_eq!(counts["attempt"], 1);
         assert!(counts.keys().any(|k| k.starts_with(OPENER)));
+    }
+
+    #[test]
+    fn the_mark_never_leaves_in_a_reply_line() {
+        let vouched = AgentText::literal("server text").into_json();
+        let line = format!("{{\"result\":{vouched}}}");
+        assert!(line.contains('\u{fdd0}'));
+        assert_eq!(without_vouch_mark(line), "{\"result\":\"server text\"}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod utf16;
 mod wrap;
 
 pub use agent::{echo, positional_only, AgentText, Form, Fragment};
-pub use agent_json::{form_of_key, vocabulary, vouch_server_tree, AgentJson};
+pub use agent_json::{form_of_key, vocabulary, vouch_server_tree, without_vouch_mark, AgentJson};
 pub use ids::{random_hex, safe_file_id, slugify};
 pub use redact::Redactor;
 pub use text::{
