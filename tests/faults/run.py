@@ -14,7 +14,8 @@ occurrence N of S and each fault F, the session runs again under
   * every JSON and JSONL file under .codex-harness parses;
   * an injected error on a harness file turns the call in flight into an `isError` result
     and the server keeps serving (it may exit only when a write to stdout itself failed);
-  * a call during which fsync/fdatasync failed is never acknowledged.
+  * a call during which fsync/fdatasync failed is never acknowledged;
+  * no temp file is left behind by an injected error (except a failed unlinkat of it).
 
 Before the runs a self-test checks that the oracle can fail (a removed record, a truncated
 file, an acknowledged call after an injected error are each reported).
@@ -28,10 +29,12 @@ Standard library only.
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 STORE_SYSCALLS = ["openat2", "write", "pwrite64", "fsync", "fdatasync", "renameat2",
                   "mkdirat", "unlinkat", "ftruncate", "flock"]
@@ -102,7 +105,6 @@ class Server:
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             return None
-        import select
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
             return None
@@ -237,6 +239,16 @@ def torn_files(project):
     return torn
 
 
+TEMP_NAME = re.compile(r"\.tmp\.\d+\.[0-9a-f]+$")
+
+
+def temp_files(project):
+    """Temp files (`<name>.tmp.<pid>.<hex>`) left under .codex-harness."""
+    root = os.path.join(project, ".codex-harness")
+    return [os.path.relpath(os.path.join(d, f), root)
+            for d, _, files in os.walk(root) for f in files if TEMP_NAME.search(f)]
+
+
 def fresh_view(binary, project, workdir, acks):
     """Starts an untraced server, reads every resource and then the home of every
     acknowledged record; returns the problems found."""
@@ -285,8 +297,11 @@ def injection_site(log_path):
     """(syscall, target, request id in flight) of the injected fault, from strace's log:
     target is "stdout", "stderr", "harness" or "other"; the request in flight is the one
     whose reply the server wrote next (None before the first reply or when none followed)."""
-    with open(log_path, errors="replace") as handle:
-        lines = handle.readlines()
+    try:
+        with open(log_path, errors="replace") as handle:
+            lines = handle.readlines()
+    except FileNotFoundError:
+        return None
     for index, line in enumerate(lines):
         match = INJECTED.match(line)
         if not match:
@@ -347,10 +362,10 @@ def one_run(binary, syscall, occurrence, fault):
         if fault != SIGNAL and site is not None:
             call, target, in_flight, line = site
             replies = {request_id: reply for request_id, _, reply in calls}
-            # The first tools/call has id 2: a fault whose next reply is initialize's (id 1),
-            # or that no reply followed before the first call, happened during start-up.
-            during_startup = in_flight == 1 or (in_flight is None and not calls)
-            if target != "stdout" and not during_startup:
+            # A server that cannot open its store may refuse to start (it never answers
+            # initialize); once it has answered, it must serve every call.
+            refused = not calls
+            if target != "stdout" and not refused:
                 if len(calls) != len(session_requests()) or any(r is None for r in replies.values()):
                     violations.append(f"{where}: server stopped serving after {line}")
                 elif status != 0:
@@ -361,12 +376,17 @@ def one_run(binary, syscall, occurrence, fault):
                     violations.append(f"{where}: call {in_flight} acknowledged after a failed {call}: {line}")
                 elif acked and target == "harness" and call not in CLEANUP_CALLS:
                     violations.append(f"{where}: call {in_flight} acknowledged despite {line}")
+                # The store removes its temp file on every error path it controls; only a
+                # failed removal itself (or a kill) may leave one.
+                if call not in CLEANUP_CALLS:
+                    violations.extend(f"{where}: temp file left behind after {line}: {t}"
+                                      for t in temp_files(project))
                 probe_id, _, probe = calls[-1] if calls else (None, None, None)
                 if probe_id != in_flight and not (probe and "result" in probe and not probe["result"].get("isError")):
                     violations.append(f"{where}: the server did not recover: the probe call got {probe}")
                 outcome = "served"
             else:
-                outcome = target if target == "stdout" else "startup"
+                outcome = target if target == "stdout" else "refused to start"
         else:
             outcome = "killed" if fault == SIGNAL and status != 0 else "not reached"
 
@@ -428,7 +448,6 @@ def main(argv):
     print("faults: clean session makes " + ", ".join(f"{s} x{counts.get(s, 0)}" for s in STORE_SYSCALLS),
           file=sys.stderr)
     plan = [(s, n, f) for s in STORE_SYSCALLS for n in range(1, counts.get(s, 0) + 1) for f in faults]
-    from concurrent.futures import ThreadPoolExecutor
     violations = []
     outcomes = {}
     with ThreadPoolExecutor(max_workers=int(os.environ.get("FAULTS_JOBS", "2"))) as pool:
