@@ -294,7 +294,7 @@ REPLY = re.compile(r"^(?:\[pid\s+\d+\]\s+|\d+\s+)?write\(1<[^>]*>, \"\{\\\"jsonr
 
 
 def injection_site(log_path):
-    """(syscall, target, request id in flight) of the injected fault, from strace's log:
+    """(syscall, target, request id in flight, log line) of the injected fault, from strace's log:
     target is "stdout", "stderr", "harness" or "other"; the request in flight is the one
     whose reply the server wrote next (None before the first reply or when none followed)."""
     try:
