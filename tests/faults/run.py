@@ -17,6 +17,9 @@ occurrence N of S and each fault F, the session runs again under
   * a call during which fsync/fdatasync failed is never acknowledged;
   * no temp file is left behind by an injected error (except a failed unlinkat of it).
 
+Runs that end with the record of a refused call visible anyway are tallied, not counted as
+violations (nothing acknowledged was lost; see DURABILITY.md).
+
 Before the runs a self-test checks that the oracle can fail (a removed record, a truncated
 file, an acknowledged call after an injected error are each reported).
 
@@ -45,6 +48,21 @@ CLEANUP_CALLS = {"unlinkat"}
 
 
 POLICY_NOTE = "Written by the fault session"
+
+
+# Text unique to one call of the session that a listing resource shows once its record is
+# stored: used to count refused calls whose record is visible anyway (allowed, reported).
+MARKERS = {
+    "harness_create_contract": "Survive every fault",
+    "harness_update_state": "Inject every fault",
+    "harness_record_knowledge": "Fault note",
+    "harness_record_research": "Fault research",
+    "harness_record_lesson": "Fault lesson",
+    "harness_record_harness_profile": "Fault profile",
+    "harness_record_eval_case": "Fault case",
+    "harness_record_harness_proposal": "Fault proposal",
+    "harness_write_governance_policy": POLICY_NOTE,
+}
 
 
 def session_requests():
@@ -251,13 +269,13 @@ def temp_files(project):
 
 def fresh_view(binary, project, workdir, acks):
     """Starts an untraced server, reads every resource and then the home of every
-    acknowledged record; returns the problems found."""
+    acknowledged record; returns the problems found and the text of every listed resource."""
     server = Server(binary, project, workdir)
     problems = []
     texts = {}
     if not server.initialize():
         server.close()
-        return [f"fresh server did not start: {server.stderr_text.strip()[-300:]}"]
+        return [f"fresh server did not start: {server.stderr_text.strip()[-300:]}"], ""
 
     def read(uri):
         if uri not in texts:
@@ -275,6 +293,7 @@ def fresh_view(binary, project, workdir, acks):
     for uri in uris:
         if read(uri) is None:
             problems.append(f"resources/read {uri} failed")
+    listed = "\n".join(texts[uri] or "" for uri in uris)
     for name, ids in acks:
         for record_id in ids:
             home = next(uri for prefix, uri in RECORD_HOMES if record_id.startswith(prefix))
@@ -286,7 +305,7 @@ def fresh_view(binary, project, workdir, acks):
     status = server.close()
     if status != 0:
         problems.append(f"fresh server exited {status}")
-    return problems
+    return problems, listed
 
 
 INJECTED = re.compile(r"^(?:\[pid\s+\d+\]\s+|\d+\s+)?(\w+)\((.*)\) += (-1 \w+).*\(INJECTED\)")
@@ -390,7 +409,13 @@ def one_run(binary, syscall, occurrence, fault):
         else:
             outcome = "killed" if fault == SIGNAL and status != 0 else "not reached"
 
-        violations.extend(f"{where}: {p}" for p in fresh_view(binary, project, workdir, acknowledged(calls)))
+        problems, listed = fresh_view(binary, project, workdir, acknowledged(calls))
+        violations.extend(f"{where}: {p}" for p in problems)
+        refused_calls = [name for _, name, reply in calls
+                   if reply is not None and reply.get("result", {}).get("isError")]
+        visible = [name for name in refused_calls if name in MARKERS and MARKERS[name] in listed]
+        if visible:
+            outcome += ", record of a refused " + visible[0] + " visible"
         violations.extend(f"{where}: torn {t}" for t in torn_files(project))
         return violations, outcome
     finally:
@@ -408,7 +433,7 @@ def self_test(binary):
         calls, _, _ = run_session(binary, project, workdir)
         case = next(ids[0] for name, ids in acknowledged(calls) if name == "harness_record_eval_case")
         os.remove(os.path.join(project, ".codex-harness", "evals", "cases", case + ".json"))
-        if not any(case in p for p in fresh_view(binary, project, workdir, acknowledged(calls))):
+        if not any(case in p for p in fresh_view(binary, project, workdir, acknowledged(calls))[0]):
             print("self-test FAIL: a removed eval case still shows", file=sys.stderr)
             failures += 1
         with open(os.path.join(project, ".codex-harness", "state.json"), "r+b") as handle:
@@ -456,7 +481,7 @@ def main(argv):
                 print("VIOLATION " + violation)
             violations.extend(found)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    print("faults: outcomes " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())), file=sys.stderr)
+    print("faults: outcomes:\n" + "\n".join(f"  {v:5} {k}" for k, v in sorted(outcomes.items())), file=sys.stderr)
     print(f"faults: {len(plan)} runs, {len(violations)} violations")
     return 1 if violations else 0
 
