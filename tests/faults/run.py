@@ -363,7 +363,7 @@ def count_syscalls(binary, workdir):
 
 
 def one_run(binary, syscall, occurrence, fault):
-    """Runs the session with one fault injected; returns the list of violations."""
+    """Runs the session with one fault injected; returns (violations, outcome)."""
     workdir = tempfile.mkdtemp(prefix="faults-")
     try:
         project = os.path.join(workdir, "project")
@@ -372,11 +372,13 @@ def one_run(binary, syscall, occurrence, fault):
         trace = sorted({syscall, "write"})
         strace = ["-y", "-s", "48", "-e", "trace=" + ",".join(trace),
                   "-e", f"inject={syscall}:{action}:when={occurrence}"]
-        calls, status, server = run_session(binary, project, workdir, strace)
+        calls, status, _ = run_session(binary, project, workdir, strace)
         site = injection_site(os.path.join(workdir, "strace.log"))
         violations = []
         where = f"{syscall}#{occurrence} {fault}"
         outcome = "not reached"
+        if status is None:
+            violations.append(f"{where}: the server hung (killed after the timeout)")
 
         if fault != SIGNAL and site is not None:
             call, target, in_flight, line = site
@@ -412,7 +414,7 @@ def one_run(binary, syscall, occurrence, fault):
         problems, listed = fresh_view(binary, project, workdir, acknowledged(calls))
         violations.extend(f"{where}: {p}" for p in problems)
         refused_calls = [name for _, name, reply in calls
-                   if reply is not None and reply.get("result", {}).get("isError")]
+                         if reply is not None and reply.get("result", {}).get("isError")]
         visible = [name for name in refused_calls if name in MARKERS and MARKERS[name] in listed]
         if visible:
             outcome += ", record of a refused " + visible[0] + " visible"
