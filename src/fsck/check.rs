@@ -12,8 +12,7 @@ use crate::harness::state::STATE_FILE;
 use crate::harness::ToolError;
 use crate::json::parse_lenient;
 use crate::sanitize::safe_file_id;
-use crate::store::{Store, StoreError, LOCK_STALE_MS, TEMP_MAX_AGE_MS};
-use rustix::fs::FileType;
+use crate::store::{EntryKind, Store, StoreError, LOCK_STALE_MS, TEMP_MAX_AGE_MS};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -76,58 +75,48 @@ fn is_temp_name(name: &str) -> bool {
 fn walk(store: &Store, findings: &mut Vec<Finding>) -> Result<Tree, StoreError> {
     let now = epoch_ms();
     let mut tree = Tree::default();
-    let mut pending = vec![(String::from("."), 0usize)];
-    while let Some((dir, depth)) = pending.pop() {
-        let entries = match store.list_typed(&dir) {
-            Ok(entries) => entries,
-            Err(error) if dir == "." => return Err(error),
-            Err(error) => {
-                findings.push(finding(
-                    &dir,
-                    format!("cannot be listed ({error})"),
-                    "check its permissions",
-                    None,
-                ));
-                continue;
-            }
-        };
-        for (name, file_type) in entries {
-            let rel = if dir == "." {
-                name.clone()
-            } else {
-                format!("{dir}/{name}")
-            };
+    let mut unlisted = Vec::new();
+    store.walk(
+        MAX_DEPTH,
+        |entry| {
             let refuse = |what: &str| {
                 finding(
-                    &rel,
+                    &entry.rel,
                     format!("is {what}, which the server refuses to read"),
                     "remove it (the server never creates one)",
                     None,
                 )
             };
-            match file_type {
-                FileType::Directory if rel == BACKUPS_DIR => {}
-                FileType::Directory if depth < MAX_DEPTH => pending.push((rel, depth + 1)),
-                FileType::Directory => {}
+            match entry.kind {
+                EntryKind::Directory => return entry.rel != BACKUPS_DIR,
                 // An unknown type (a filesystem without d_type) is read like a file: the
                 // store's fstat then refuses whatever is not a regular single-link file.
-                FileType::RegularFile | FileType::Unknown => {
-                    if is_temp_name(&name) {
-                        temp_file(store, &rel, now, findings);
-                    } else if dir == "." && LOCK_FILES.contains(&name.as_str()) {
-                        lock_file(store, &rel, now, findings);
+                EntryKind::File | EntryKind::Unknown => {
+                    let at_root = !entry.rel.contains('/');
+                    if is_temp_name(&entry.name) {
+                        temp_file(store, &entry.rel, now, findings);
+                    } else if at_root && LOCK_FILES.contains(&entry.name.as_str()) {
+                        lock_file(store, &entry.rel, now, findings);
                     } else {
-                        regular_file(store, &rel, &mut tree, findings);
+                        regular_file(store, &entry.rel, &mut tree, findings);
                     }
                 }
-                FileType::Symlink => findings.push(refuse("a symlink")),
-                FileType::Fifo => findings.push(refuse("a FIFO")),
-                FileType::Socket => findings.push(refuse("a socket")),
-                FileType::CharacterDevice | FileType::BlockDevice => {
-                    findings.push(refuse("a device"))
-                }
+                EntryKind::Symlink => findings.push(refuse("a symlink")),
+                EntryKind::Fifo => findings.push(refuse("a FIFO")),
+                EntryKind::Socket => findings.push(refuse("a socket")),
+                EntryKind::Device => findings.push(refuse("a device")),
             }
-        }
+            false
+        },
+        |dir, error| unlisted.push((dir.to_string(), error)),
+    )?;
+    for (dir, error) in unlisted {
+        findings.push(finding(
+            &dir,
+            format!("cannot be listed ({error})"),
+            "check its permissions",
+            None,
+        ));
     }
     Ok(tree)
 }

@@ -78,12 +78,8 @@ fn start(options: &FsckOptions) -> Result<(Store, std::io::StdoutLock<'static>),
         .serve
         .project_dir()
         .map_err(|e| format!("cannot determine the project directory: {e}"))?;
-    // Metadata only, before the Store exists: Store::open would create what is missing.
-    let is_dir = |path: &std::path::Path| {
-        rustix::fs::lstat(path)
-            .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir())
-    };
-    if !is_dir(&project) || !is_dir(&project.join(HARNESS_DIR_NAME)) {
+    // Before the Store exists: Store::open would create what is missing.
+    if !crate::store::harness_dir_exists(&project) {
         return Err(format!(
             "{} has no {HARNESS_DIR_NAME}/ directory",
             project.display()

@@ -9,21 +9,23 @@
 //!
 //! It must never: follow a symlink, open anything outside the harness directory (except the
 //! metadata-only output check, [`Store::output_exists`]), stat a path outside it other than
-//! for the metadata-only identity check [`Store::is_project`], or leave a temp file behind on
-//! an error path it controls.
+//! for the metadata-only checks [`Store::is_project`] and [`harness_dir_exists`], or leave a
+//! temp file behind on an error path it controls.
 
 mod error;
 mod fsops;
 mod lock;
 mod open;
 mod reaper;
+mod walk;
 
 pub use error::StoreError;
 pub use fsops::{FileId, ReadFile};
 pub use lock::{with_lock_wait, LockGuard, LockKind, LockWait, LOCK_STALE_MS, LOCK_TIMEOUT_MS};
-pub use open::{create_harness_dir, HARNESS_DIR_NAME};
+pub use open::{create_harness_dir, harness_dir_exists, HARNESS_DIR_NAME};
 pub(crate) use reaper::temp_owner;
 pub use reaper::{process_exists, REAPER_MAX_DEPTH, TEMP_MAX_AGE_MS};
+pub use walk::{Entry, EntryKind};
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};

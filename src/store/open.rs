@@ -9,6 +9,16 @@ use std::path::Path;
 /// The harness directory's name inside the project.
 pub const HARNESS_DIR_NAME: &str = ".codex-harness";
 
+/// Whether `project` and its harness directory both exist as real directories (`lstat`, so a
+/// symlink at either is not one). Metadata only, and without creating anything, unlike
+/// [`super::Store::open`]: for commands that must not bring a missing tree into being.
+pub fn harness_dir_exists(project: &Path) -> bool {
+    let is_dir = |path: &Path| {
+        fs::lstat(path).is_ok_and(|st| fs::FileType::from_raw_mode(st.st_mode).is_dir())
+    };
+    is_dir(project) && is_dir(&project.join(HARNESS_DIR_NAME))
+}
+
 /// How many times a resolution racing with a rename elsewhere on the host is retried.
 const EAGAIN_RETRIES: usize = 8;
 

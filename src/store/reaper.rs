@@ -5,9 +5,9 @@
 //! `kill(pid, 0)`, so reaping runs at start-up, before seccomp and Landlock's signal scoping
 //! would forbid it. A pid reused by an unrelated live process only makes us keep a file.
 
+use super::EntryKind;
 use super::Store;
 use crate::clock::epoch_ms;
-use rustix::fs::FileType;
 
 /// Temp files older than this are orphans (no live write takes that long).
 pub const TEMP_MAX_AGE_MS: i64 = 5 * 60 * 1000;
@@ -54,38 +54,28 @@ impl Store {
     pub fn reap_temp_files(&self, is_alive: &dyn Fn(u32) -> bool) -> usize {
         let now = epoch_ms();
         let mut removed = 0;
-        let mut pending = vec![(String::from("."), 0usize)];
-        while let Some((dir, depth)) = pending.pop() {
-            let Ok(entries) = self.list_typed(&dir) else {
-                continue;
-            };
-            for (name, file_type) in entries {
-                let rel = if dir == "." {
-                    name.clone()
-                } else {
-                    format!("{dir}/{name}")
-                };
-                match file_type {
-                    FileType::Directory if depth < REAPER_MAX_DEPTH => {
-                        pending.push((rel, depth + 1))
-                    }
-                    FileType::RegularFile => {
-                        let Some(owner) = temp_owner(&name) else {
-                            continue;
-                        };
-                        let old = self
-                            .modified_ms(&rel)
-                            .ok()
-                            .flatten()
-                            .is_some_and(|modified| now - modified > TEMP_MAX_AGE_MS);
-                        if (old || !is_alive(owner)) && self.remove(&rel).is_ok() {
-                            removed += 1;
-                        }
-                    }
-                    _ => {}
+        // Reaping is hygiene: an unreadable root only means nothing is reaped.
+        let _ = self.walk(
+            REAPER_MAX_DEPTH,
+            |entry| {
+                if entry.kind != EntryKind::File {
+                    return true;
                 }
-            }
-        }
+                let Some(owner) = temp_owner(&entry.name) else {
+                    return true;
+                };
+                let old = self
+                    .modified_ms(&entry.rel)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|modified| now - modified > TEMP_MAX_AGE_MS);
+                if (old || !is_alive(owner)) && self.remove(&entry.rel).is_ok() {
+                    removed += 1;
+                }
+                true
+            },
+            |_, _| {},
+        );
         removed
     }
 }
