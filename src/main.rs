@@ -22,18 +22,16 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        Command::Version => {
-            println!("codex-harness-mcp {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        Command::Help => {
-            print!("{}", cli::HELP);
-            ExitCode::SUCCESS
-        }
+        Command::Version => reported(format_args!(
+            "codex-harness-mcp {}\n",
+            env!("CARGO_PKG_VERSION")
+        )),
+        Command::Help => reported(cli::HELP),
         Command::Doctor { project } => {
             let (report, confinable) = confine::doctor(project.as_deref());
-            print!("{report}");
-            if confinable {
+            if !log::report(report) {
+                ExitCode::FAILURE
+            } else if confinable {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
@@ -44,8 +42,9 @@ fn main() -> ExitCode {
         Command::Fsck(options) => ExitCode::from(codex_harness_mcp::fsck::run(&options)),
         Command::ConfinementSelftest(options) => match confine::selftest(&options) {
             Ok((report, passed)) => {
-                println!("{report}");
-                if passed {
+                if !log::report(format_args!("{report}\n")) {
+                    ExitCode::FAILURE
+                } else if passed {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::from(1)
@@ -65,6 +64,15 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+    }
+}
+
+/// Exit status of a command whose whole job is to print `text`.
+fn reported(text: impl std::fmt::Display) -> ExitCode {
+    if log::report(text) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -167,13 +175,15 @@ fn terminal_notice(project: &std::path::Path) -> String {
 /// makes of a stdout that was closed before start-up), every request would still run and
 /// every answer be lost, so the server refuses to start instead. (A closed stdin becomes
 /// `/dev/null` too: end of input at once, exit 0; a closed stderr only loses log lines.)
+/// `/dev/null` is recognised by its fixed device number (character device 1:3 on Linux), so
+/// no path is looked up.
 fn refuse_discarded_stdout() -> Result<(), String> {
-    use rustix::fs::{fstat, stat, FileType};
-    let (Ok(out), Ok(null)) = (fstat(std::io::stdout()), stat("/dev/null")) else {
+    use rustix::fs::{fstat, makedev, FileType};
+    let Ok(out) = fstat(std::io::stdout()) else {
         return Ok(());
     };
     let is_char_device = FileType::from_raw_mode(out.st_mode) == FileType::CharacterDevice;
-    if is_char_device && out.st_rdev == null.st_rdev {
+    if is_char_device && out.st_rdev == makedev(1, 3) {
         return Err(
             "stdout is closed or /dev/null, so no reply could reach the client; refusing to start"
                 .into(),

@@ -202,7 +202,7 @@ fn a_closed_descriptor_at_start_up_gives_a_clear_exit_never_a_crash() {
 }
 
 #[test]
-fn the_serving_path_logs_only_through_the_non_panicking_logger() {
+fn src_writes_outside_the_protocol_only_through_the_non_panicking_log_module() {
     let mut offenders = Vec::new();
     let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
     while let Some(dir) = stack.pop() {
@@ -214,12 +214,42 @@ fn the_serving_path_logs_only_through_the_non_panicking_logger() {
                 let text = std::fs::read_to_string(&path).unwrap();
                 for (number, line) in text.lines().enumerate() {
                     let code = line.split("//").next().unwrap_or_default();
-                    if code.contains("eprintln!") || code.contains("eprint!") {
+                    // `print!(` also matches `eprint!(`; `println!` and `eprintln!` likewise.
+                    if code.contains("print!(") || code.contains("println!(") {
                         offenders.push(format!("{}:{}", path.display(), number + 1));
                     }
                 }
             }
         }
     }
-    assert!(offenders.is_empty(), "use log::line instead: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "use log::line (stderr) or log::report (one-shot stdout) instead: {offenders:?}"
+    );
+}
+
+/// The one-shot commands print through `log::report`: a stdout whose reader is gone is a
+/// failed exit with status 1, never a panic (which the release profile turns into SIGABRT).
+#[test]
+fn one_shot_commands_on_a_broken_stdout_exit_1_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    for args in [
+        &["--version"][..],
+        &["--help"],
+        &["install", "--list-clients"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let output = Command::new(BINARY)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run the binary");
+        assert_eq!(output.status.signal(), None, "{args:?} died by a signal");
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }

@@ -213,8 +213,11 @@ fn user_scope_note(pinned: Option<&Path>) -> String {
 /// Returns the exit status: 0 when every client is fine, 1 when any failed.
 pub fn run(action: Action, options: &InstallOptions) -> u8 {
     if options.list_clients {
-        print!("{}", client_list());
-        return 0;
+        return if crate::log::report(client_list()) {
+            0
+        } else {
+            1
+        };
     }
     let verb = action.verb();
     let prepared = (|| -> Result<(String, Places, bool), String> {
@@ -432,10 +435,9 @@ fn process(
         return Outcome::Unchanged;
     }
     if dry_run {
-        print!(
-            "{}",
-            diff::unified(&path.to_string_lossy(), old_text, &new_text)
-        );
+        if !crate::log::report(diff::unified(&path.to_string_lossy(), old_text, &new_text)) {
+            return Outcome::Failed("the diff could not be written to stdout".into());
+        }
         return Outcome::WouldWrite;
     }
     let Some(dir) = dir else {
