@@ -44,18 +44,20 @@ pub fn complete(store: &Store, params: &Map<String, Value>) -> Result<Value, Rpc
         .get("value")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let template = match reference.get("type").and_then(Value::as_str) {
+    let listed = match reference.get("type").and_then(Value::as_str) {
         Some("ref/resource") => {
             let uri = reference
                 .get("uri")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            if name != "id" || resources::template_ids(store, uri).is_none() {
-                return Err(invalid(
+            let ids = (name == "id")
+                .then(|| resources::template_ids(store, uri))
+                .flatten();
+            Some(ids.ok_or_else(|| {
+                invalid(
                     "ref.uri is not a resource template of this server, or has no such variable.",
-                ));
-            }
-            Some(uri.to_string())
+                )
+            })?)
         }
         Some("ref/prompt") => {
             let prompt = reference
@@ -67,14 +69,13 @@ pub fn complete(store: &Store, params: &Map<String, Value>) -> Result<Value, Rpc
                     "ref.name is not a prompt of this server, or has no such argument.",
                 ));
             }
-            prompt_argument_template(name).map(str::to_string)
+            prompt_argument_template(name).and_then(|t| resources::template_ids(store, t))
         }
         _ => return Err(invalid("ref.type must be ref/resource or ref/prompt.")),
     };
-    let ids = match template.and_then(|t| resources::template_ids(store, &t)) {
-        None => Vec::new(),
+    let ids = match listed {
+        None | Some(Err(ResourceError::NotFound(_))) => Vec::new(),
         Some(Ok(ids)) => ids,
-        Some(Err(ResourceError::NotFound(_))) => Vec::new(),
         Some(Err(error)) => return Err(super::methods::resource_error(error)),
     };
     let mut matching: Vec<String> = ids

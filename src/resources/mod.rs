@@ -286,13 +286,22 @@ pub fn template_ids(
         .then(|| record_ids(store, kind))
 }
 
+/// The ids of the stored records of `kind`. Only safe file ids: any other names no readable
+/// record, so it is neither listed nor offered for completion (and never shown unwrapped).
 fn record_ids(store: &Store, kind: &str) -> Result<Vec<String>, ResourceError> {
-    let dir = match (kind, eval_kind(kind)) {
-        ("contract", _) => "contracts",
-        ("knowledge/item", _) => return Ok(knowledge_ids(store)?),
-        (_, Some(eval)) => eval.dir(),
-        _ => return Ok(Vec::new()),
+    let ids = match (kind, eval_kind(kind)) {
+        ("contract", _) => file_ids(store, "contracts")?,
+        ("knowledge/item", _) => knowledge_ids(store)?,
+        (_, Some(eval)) => file_ids(store, eval.dir())?,
+        _ => Vec::new(),
     };
+    Ok(ids
+        .into_iter()
+        .filter(|id| safe_file_id(id).is_some())
+        .collect())
+}
+
+fn file_ids(store: &Store, dir: &str) -> Result<Vec<String>, ToolError> {
     Ok(names_with_suffix(store, dir, ".json")?
         .into_iter()
         .map(|name| name.trim_end_matches(".json").to_string())
@@ -309,10 +318,7 @@ fn all_resources(store: &Store) -> Result<Vec<Value>, ResourceError> {
         })
         .collect();
     for family in RECORD_FAMILIES {
-        // An id that is not a safe file id names no readable record; it is not listed (and
-        // so never shown outside a block).
-        let ids = record_ids(store, family.kind)?;
-        for id in ids.into_iter().filter(|id| safe_file_id(id).is_some()) {
+        for id in record_ids(store, family.kind)? {
             entries.push(json!({
                 "uri": format!("harness://{}/{}", family.kind, percent_encode(&id)),
                 "name": format!("{}{id}", family.name_prefix),
