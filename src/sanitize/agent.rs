@@ -334,6 +334,14 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_are_bounded_at_below_and_above_the_limit() {
+        let at = format!("2026{}", "0".repeat(MAX_TIMESTAMP_LENGTH - 4));
+        assert!(AgentText::timestamp(&at).is_some());
+        assert!(AgentText::timestamp(&at[..MAX_TIMESTAMP_LENGTH - 1]).is_some());
+        assert!(AgentText::timestamp(&format!("{at}0")).is_none());
+    }
+
+    #[test]
     fn the_macro_interpolates_fragments() {
         let id = AgentText::id("c-1").unwrap();
         let text = crate::agent_text!("Contract `{}` has {} traces ({:>3})", id, 7usize, 1.5);
