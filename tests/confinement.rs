@@ -196,12 +196,32 @@ fn no_confinement_flag_applies_nothing_and_says_so() {
         .arg(&project)
         .output()
         .expect("run the self-test");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
-    assert_eq!(report["posture"]["landlock"]["state"], "disabled");
-    assert_eq!(report["posture"]["seccomp"]["state"], "disabled");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "one JSON object on stdout ({error}); status {:?}; stderr: {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    for layer in ["landlock", "seccomp", "noNewPrivs", "capabilities"] {
+        assert_eq!(report["posture"][layer]["state"], "disabled", "{report}");
+    }
+    assert_eq!(report["posture"]["fullyEnforced"], false, "{report}");
+    assert_eq!(report["attempts"], json!({}), "{report}");
+    assert!(report["skipped"]
+        .as_str()
+        .is_some_and(|why| why.contains("--no-confinement")));
     assert_eq!(report["passed"], false);
     assert_eq!(output.status.code(), Some(1));
-    assert!(!project.join("codex-harness-selftest-escape").exists());
+    let root: Vec<_> = std::fs::read_dir(&project)
+        .expect("list the project")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert!(
+        root.iter()
+            .all(|name| name == "README.md" || name == ".codex-harness"),
+        "the unconfined self-test left {root:?} in the project"
+    );
 }
 
 #[test]

@@ -300,6 +300,19 @@ pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
         },
     )
     .map_err(|e| e.to_string())?;
+    if options.no_confinement {
+        // Nothing would stop the forbidden acts, so attempting them would only do them for real
+        // (a file in the project, a connection, an exec): report the posture and fail.
+        return Ok((
+            json!({
+                "posture": posture.to_json(),
+                "attempts": {},
+                "skipped": "confinement is disabled by --no-confinement; no forbidden act was attempted",
+                "passed": false,
+            }),
+            false,
+        ));
+    }
 
     let mut attempts = Map::new();
     let mut record = |name: &str, value: Value| {
