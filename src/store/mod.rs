@@ -16,6 +16,7 @@ mod error;
 mod fsops;
 mod lock;
 mod open;
+mod oplog;
 mod reaper;
 mod walk;
 
@@ -23,6 +24,7 @@ pub use error::StoreError;
 pub use fsops::{FileId, ReadFile};
 pub use lock::{with_lock_wait, LockGuard, LockKind, LockWait, LOCK_STALE_MS, LOCK_TIMEOUT_MS};
 pub use open::{create_harness_dir, harness_dir_exists, HARNESS_DIR_NAME};
+pub use oplog::start as start_op_log;
 pub(crate) use reaper::temp_owner;
 pub use reaper::{process_exists, REAPER_MAX_DEPTH, TEMP_MAX_AGE_MS};
 pub use walk::{Entry, EntryKind};
