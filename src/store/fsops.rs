@@ -135,7 +135,11 @@ impl Store {
         for part in rel.split('/') {
             let parent = self.dir(if done.is_empty() { "." } else { &done })?;
             match oplog::mkdirat(parent.as_fd(), part, Mode::from_raw_mode(0o755)) {
-                Ok(()) | Err(Errno::EXIST) => {}
+                // A new directory's name is durable only once its parent is synced; without
+                // it a power cut can take the directory and every record later made in it.
+                Ok(()) => oplog::fsync(parent.as_fd())
+                    .map_err(|errno| StoreError::from_errno("fsync", rel, errno))?,
+                Err(Errno::EXIST) => {}
                 Err(errno) => return Err(StoreError::from_errno("mkdir", rel, errno)),
             }
             if !done.is_empty() {
@@ -274,7 +278,14 @@ impl Store {
                 cut_partial_line(fd.as_fd(), rel, size)?;
             }
         }
-        write_all(fd, line, Sync::Durable).map_err(|source| io_error("append", rel, source))
+        write_all(fd, line, Sync::Durable).map_err(|source| io_error("append", rel, source))?;
+        if size == 0 {
+            // The file may have just been created: its name must be as durable as its line.
+            let (parent, _) = split_parent(rel);
+            oplog::fsync(self.dir(parent)?.as_fd())
+                .map_err(|errno| StoreError::from_errno("fsync", parent, errno))?;
+        }
+        Ok(())
     }
 
     /// `rel` as a directory to work in; the root itself costs no system call.

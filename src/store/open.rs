@@ -91,7 +91,11 @@ pub(crate) fn open_dir(dir: BorrowedFd<'_>, rel: &str) -> Result<OwnedFd, StoreE
 /// symlink in its place, and returns it opened.
 pub fn create_harness_dir(project: BorrowedFd<'_>) -> Result<OwnedFd, StoreError> {
     match oplog::mkdirat(project, HARNESS_DIR_NAME, Mode::from_raw_mode(0o755)) {
-        Ok(()) | Err(Errno::EXIST) => {}
+        // Synced into the project directory (reopened readable: `project` may be `O_PATH`),
+        // or a power cut could lose the whole tree with every record acknowledged in it.
+        Ok(()) => oplog::fsync(open_dir(project, ".")?.as_fd())
+            .map_err(|errno| StoreError::from_errno("fsync", "..", errno))?,
+        Err(Errno::EXIST) => {}
         Err(errno) => return Err(StoreError::from_errno("mkdir", HARNESS_DIR_NAME, errno)),
     }
     open_dir(project, HARNESS_DIR_NAME)
