@@ -5,7 +5,8 @@
 //! the kernel refuses `..`, absolute paths and symlinks anywhere on the way, so no check and
 //! use can race. Files are read only if they are regular files with one link (a FIFO cannot
 //! block us, a hard link cannot smuggle an outside file in), writes are durable and atomic,
-//! appends never leave a torn line, and cross-process locks use `flock(2)`.
+//! appends never leave a torn line, and cross-process locks use `flock(2)`. Every mutating
+//! system call goes through one seam, `oplog`, which can log them for the crash-state tests.
 //!
 //! It must never: follow a symlink, open anything outside the harness directory (except the
 //! metadata-only output check, [`Store::output_exists`]), stat a path outside it other than
