@@ -32,7 +32,8 @@ too. --tmp picks where states are restored (default /dev/shm: fsync there costs 
        (the torn tail of an append never acknowledged, which the next append cuts off);
      * a fresh server starts, reads every resource and shows every record whose success
        reply reached the client (tests/faults/run.py's fresh view);
-     * no temp file (`<name>.tmp.<pid>.<hex>`) is named by any resource, and none is left on
+     * no temp file (`<name>.tmp.<pid>.<hex>`) is named by any resource or by the listing
+       tools (harness_list, harness_list_knowledge, harness_next_step), and none is left on
        disk once the server has started (the reaper's job);
      * state counters never count more records than are on disk;
      * the knowledge index never names an item that is not on disk and names every
@@ -503,12 +504,17 @@ def probe(binary, project, workdir):
         server.close()
         return ["the probe server did not start"]
     for name, arguments in [
+        # The listing tools must not show a temp file either.
+        ("harness_list", {}),
+        ("harness_list_knowledge", {}),
+        ("harness_next_step", {}),
         ("harness_record_trace", {"kind": "attempt", "summary": "probe after the crash", "raw": "probe"}),
         ("harness_rebuild_knowledge_index", {}),
     ]:
         reply = server.request("tools/call", {"name": name, "arguments": arguments})
         if reply is None or (reply.get("result") or {}).get("isError", "result" not in reply):
             problems.append(f"{name} after the crash failed: {str(reply)[:300]}")
+        problems += [f"{name} names the temp file {m}" for m in TEMP_NAME.findall(json.dumps(reply))]
     if server.close() != 0:
         problems.append("the probe server did not exit 0")
     return problems
