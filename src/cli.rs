@@ -39,6 +39,9 @@ pub struct ServeOptions {
     /// `--require-local-fs`: a `.codex-harness/` on a network or userspace filesystem is a
     /// start-up error instead of a warning (also `HARNESS_REQUIRE_LOCAL_FS=1`).
     pub require_local_fs: bool,
+    /// Hidden, for the crash-state tests only: `--record-store-ops FILE` logs every mutating
+    /// store operation to a new file (see `store::oplog` and SECURITY.md). Not in `--help`.
+    pub record_store_ops: Option<PathBuf>,
 }
 
 impl ServeOptions {
@@ -164,6 +167,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             "--no-confinement" => options.no_confinement = true,
             "--require-local-fs" => options.require_local_fs = true,
             "--repair" if subcommand == "fsck" => repair = true,
+            "--record-store-ops" if subcommand == "serve" => {
+                let value = args
+                    .next()
+                    .ok_or_else(|| UsageError("--record-store-ops requires a file".into()))?;
+                options.record_store_ops = Some(non_empty_path(value)?);
+            }
             "--project" => {
                 let value = args
                     .next()
@@ -405,6 +414,20 @@ mod tests {
             assert!(parse_strs(args).is_err(), "{args:?}");
         }
         assert_eq!(parse_strs(&["install", "--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn the_hidden_store_log_option_is_for_serve_only_and_not_in_the_help() {
+        assert_eq!(
+            parse_strs(&["--record-store-ops", "/tmp/ops.jsonl"]),
+            Ok(Command::Serve(ServeOptions {
+                record_store_ops: Some(PathBuf::from("/tmp/ops.jsonl")),
+                ..ServeOptions::default()
+            }))
+        );
+        assert!(parse_strs(&["--record-store-ops"]).is_err());
+        assert!(parse_strs(&["fsck", "--record-store-ops", "/tmp/x"]).is_err());
+        assert!(!HELP.contains("record-store-ops"));
     }
 
     #[test]

@@ -89,6 +89,15 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     let project = options
         .project_dir()
         .map_err(|e| format!("cannot determine the project directory: {e}"))?;
+    if let Some(log) = &options.record_store_ops {
+        // Before the store opens (its first operation is creating `.codex-harness/`) and
+        // before confinement: the one extra file a recording server can write.
+        store::start_op_log(log).map_err(|e| format!("cannot record store operations: {e}"))?;
+        log::line(format_args!(
+            "codex-harness-mcp: recording every store operation to {} (testing only)",
+            log.display()
+        ));
+    }
     let store =
         Store::open(&project).map_err(|e| format!("cannot open the harness directory: {e}"))?;
     // Before confinement: telling a dead writer's temp file from a live one's needs

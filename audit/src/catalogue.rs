@@ -4,6 +4,7 @@ use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
 use crate::{
     dropin, fsck, installer, round10_boundary, round10_edges, round10_markers, round10_process,
+    round11_crash,
 };
 
 /// How an entry is judged.
@@ -593,6 +594,18 @@ pub fn all() -> Vec<Replay> {
             fsck::fsck_1,
             "fsck --repair over planted symlinks (one a temp name), a hard link and a FIFO",
             "each named, none followed, opened as FIFO or removed; victim intact; exit 1"
+        ),
+        replay!(
+            "CS-1",
+            round11_crash::cs_1,
+            "a power cut after the first record: the new directories were never synced",
+            "every mkdir synced into its parent before the reply"
+        ),
+        replay!(
+            "CS-2",
+            round11_crash::cs_2,
+            "a power cut after the first append of the day: the new file's name was never synced",
+            "every file an append creates has its directory synced before the reply"
         ),
     ]
 }

@@ -3,6 +3,7 @@
 
 use super::error::StoreError;
 use super::open::{check_relative, open_beneath, open_dir, DirFd};
+use super::oplog::{self, LoggedFile};
 use super::{Store, MAX_FILE_BYTES};
 use crate::sanitize::random_hex;
 use rustix::fs::{self, AtFlags, FileType, Mode, OFlags};
@@ -133,8 +134,12 @@ impl Store {
         let mut done = String::new();
         for part in rel.split('/') {
             let parent = self.dir(if done.is_empty() { "." } else { &done })?;
-            match fs::mkdirat(&parent, part, Mode::from_raw_mode(0o755)) {
-                Ok(()) | Err(Errno::EXIST) => {}
+            match oplog::mkdirat(parent.as_fd(), part, Mode::from_raw_mode(0o755)) {
+                // A new directory's name is durable only once its parent is synced; without
+                // it a power cut can take the directory and every record later made in it.
+                Ok(()) => oplog::fsync(parent.as_fd())
+                    .map_err(|errno| StoreError::from_errno("fsync", rel, errno))?,
+                Err(Errno::EXIST) => {}
                 Err(errno) => return Err(StoreError::from_errno("mkdir", rel, errno)),
             }
             if !done.is_empty() {
@@ -226,18 +231,18 @@ impl Store {
             Placement::CreateNew => fs::RenameFlags::NOREPLACE,
         };
         let placed = write_with(file, sync, rel, fill).and_then(|()| {
-            match fs::renameat_with(&parent, temp.as_str(), &parent, name, flags) {
+            match oplog::renameat(parent.as_fd(), &temp, parent.as_fd(), name, flags) {
                 Ok(()) => Ok(true),
                 Err(Errno::EXIST) if placement == Placement::CreateNew => Ok(false),
                 Err(errno) => Err(StoreError::from_errno("rename", rel, errno)),
             }
         });
         if !matches!(placed, Ok(true)) {
-            let _ = fs::unlinkat(&parent, temp.as_str(), AtFlags::empty());
+            let _ = oplog::unlinkat(parent.as_fd(), &temp);
         }
         let placed = placed?;
         if sync == Sync::Durable {
-            fs::fsync(&parent)
+            oplog::fsync(parent.as_fd())
                 .map_err(|errno| StoreError::from_errno("fsync", parent_rel, errno))?;
         }
         Ok(placed)
@@ -273,7 +278,14 @@ impl Store {
                 cut_partial_line(fd.as_fd(), rel, size)?;
             }
         }
-        write_all(fd, line, Sync::Durable).map_err(|source| io_error("append", rel, source))
+        write_all(fd, line, Sync::Durable).map_err(|source| io_error("append", rel, source))?;
+        if size == 0 {
+            // The file may have just been created: its name must be as durable as its line.
+            let (parent, _) = split_parent(rel);
+            oplog::fsync(self.dir(parent)?.as_fd())
+                .map_err(|errno| StoreError::from_errno("fsync", parent, errno))?;
+        }
+        Ok(())
     }
 
     /// `rel` as a directory to work in; the root itself costs no system call.
@@ -341,9 +353,16 @@ impl Store {
         let (to_parent, to_name) = split_parent(to);
         let source = self.dir(from_parent)?;
         let target = self.dir(to_parent)?;
-        fs::renameat(&source, from_name, &target, to_name)
-            .map_err(|errno| StoreError::from_errno("rename", from, errno))?;
-        fs::fsync(&target).map_err(|errno| StoreError::from_errno("fsync", to_parent, errno))
+        oplog::renameat(
+            source.as_fd(),
+            from_name,
+            target.as_fd(),
+            to_name,
+            fs::RenameFlags::empty(),
+        )
+        .map_err(|errno| StoreError::from_errno("rename", from, errno))?;
+        oplog::fsync(target.as_fd())
+            .map_err(|errno| StoreError::from_errno("fsync", to_parent, errno))
     }
 
     /// Removes a file (a symlink is removed itself, never its target). Absent is fine.
@@ -351,7 +370,7 @@ impl Store {
         check_relative(rel)?;
         let (parent, name) = split_parent(rel);
         let dir = self.dir(parent)?;
-        match fs::unlinkat(&dir, name, AtFlags::empty()) {
+        match oplog::unlinkat(dir.as_fd(), name) {
             Ok(()) | Err(Errno::NOENT) => Ok(()),
             Err(errno) => Err(StoreError::from_errno("remove", rel, errno)),
         }
@@ -378,8 +397,8 @@ impl Store {
     /// the project (the original followed links).
     pub fn output_exists(&self, rel: &str) -> bool {
         let target = if rel.is_empty() { "." } else { rel };
-        fs::openat2(
-            &self.project,
+        oplog::openat2(
+            self.project.as_fd(),
             target,
             OFlags::PATH | OFlags::CLOEXEC,
             Mode::empty(),
@@ -409,7 +428,7 @@ fn write_with(
     rel: &str,
     fill: &mut dyn FnMut(&mut dyn Write) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, File::from(fd));
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, LoggedFile(File::from(fd)));
     fill(&mut out)?;
     let file = out
         .into_inner()
@@ -422,7 +441,7 @@ fn write_with(
 }
 
 fn write_all(fd: OwnedFd, bytes: &[u8], sync: Sync) -> std::io::Result<()> {
-    let mut file = File::from(fd);
+    let mut file = LoggedFile(File::from(fd));
     file.write_all(bytes)?;
     if sync == Sync::Durable {
         file.sync_all()?;
@@ -442,12 +461,12 @@ fn cut_partial_line(fd: BorrowedFd<'_>, rel: &str, size: u64) -> Result<(), Stor
             .and_then(|_| rustix::io::read(fd, &mut *chunk))
             .map_err(|errno| StoreError::from_errno("read", rel, errno))?;
         if let Some(newline) = chunk[..read].iter().rposition(|b| *b == b'\n') {
-            return fs::ftruncate(fd, start + newline as u64 + 1)
+            return oplog::ftruncate(fd, start + newline as u64 + 1)
                 .map_err(|errno| StoreError::from_errno("truncate", rel, errno));
         }
         end = start;
     }
-    fs::ftruncate(fd, 0).map_err(|errno| StoreError::from_errno("truncate", rel, errno))
+    oplog::ftruncate(fd, 0).map_err(|errno| StoreError::from_errno("truncate", rel, errno))
 }
 
 /// What identifies one version of a file cheaply: a file replaced by a rename has a new inode,

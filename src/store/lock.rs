@@ -9,12 +9,13 @@
 //! is removed at once; a Node lock file is honoured until it is 30 s old, as Node does.
 
 use super::error::StoreError;
+use super::oplog::flock;
 use super::Store;
 use crate::clock::{epoch_ms, now_iso};
-use rustix::fs::{flock, FlockOperation};
+use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 use std::cell::RefCell;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// What runs between two attempts at a held lock instead of a plain sleep: given how long
@@ -123,7 +124,7 @@ impl Store {
         let dir = self.open_dir_fd(kind.flock_dir())?;
         let mut attempt = 0;
         loop {
-            match flock(&dir, FlockOperation::NonBlockingLockExclusive) {
+            match flock(dir.as_fd(), FlockOperation::NonBlockingLockExclusive) {
                 Ok(()) => break,
                 Err(Errno::WOULDBLOCK) | Err(Errno::INTR) => {}
                 Err(errno) => return Err(StoreError::from_errno("lock", kind.lock_file(), errno)),

@@ -5,7 +5,8 @@
 //! the kernel refuses `..`, absolute paths and symlinks anywhere on the way, so no check and
 //! use can race. Files are read only if they are regular files with one link (a FIFO cannot
 //! block us, a hard link cannot smuggle an outside file in), writes are durable and atomic,
-//! appends never leave a torn line, and cross-process locks use `flock(2)`.
+//! appends never leave a torn line, and cross-process locks use `flock(2)`. Every mutating
+//! system call goes through one seam, `oplog`, which can log them for the crash-state tests.
 //!
 //! It must never: follow a symlink, open anything outside the harness directory (except the
 //! metadata-only output check, [`Store::output_exists`]), stat a path outside it other than
@@ -16,6 +17,7 @@ mod error;
 mod fsops;
 mod lock;
 mod open;
+mod oplog;
 mod reaper;
 mod walk;
 
@@ -23,6 +25,7 @@ pub use error::StoreError;
 pub use fsops::{FileId, ReadFile};
 pub use lock::{with_lock_wait, LockGuard, LockKind, LockWait, LOCK_STALE_MS, LOCK_TIMEOUT_MS};
 pub use open::{create_harness_dir, harness_dir_exists, HARNESS_DIR_NAME};
+pub use oplog::start as start_op_log;
 pub(crate) use reaper::temp_owner;
 pub use reaper::{process_exists, REAPER_MAX_DEPTH, TEMP_MAX_AGE_MS};
 pub use walk::{Entry, EntryKind};

@@ -1,6 +1,7 @@
 //! Opening beneath the harness directory fd, and opening that fd in the first place.
 
 use super::error::StoreError;
+use super::oplog;
 use rustix::fs::{self, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -57,7 +58,7 @@ pub(crate) fn open_beneath(
     check_relative(rel)?;
     let mut attempts = 0;
     loop {
-        match fs::openat2(dir, rel, flags | OFlags::CLOEXEC, mode, resolve_flags()) {
+        match oplog::openat2(dir, rel, flags | OFlags::CLOEXEC, mode, resolve_flags()) {
             Ok(fd) => return Ok(fd),
             Err(Errno::AGAIN) if attempts < EAGAIN_RETRIES => attempts += 1,
             Err(errno) => return Err(StoreError::from_errno("open", rel, errno)),
@@ -89,8 +90,12 @@ pub(crate) fn open_dir(dir: BorrowedFd<'_>, rel: &str) -> Result<OwnedFd, StoreE
 /// Creates `.codex-harness` inside the opened project directory if it is missing, refusing a
 /// symlink in its place, and returns it opened.
 pub fn create_harness_dir(project: BorrowedFd<'_>) -> Result<OwnedFd, StoreError> {
-    match fs::mkdirat(project, HARNESS_DIR_NAME, Mode::from_raw_mode(0o755)) {
-        Ok(()) | Err(Errno::EXIST) => {}
+    match oplog::mkdirat(project, HARNESS_DIR_NAME, Mode::from_raw_mode(0o755)) {
+        // Synced into the project directory (reopened readable: `project` may be `O_PATH`),
+        // or a power cut could lose the whole tree with every record acknowledged in it.
+        Ok(()) => oplog::fsync(open_dir(project, ".")?.as_fd())
+            .map_err(|errno| StoreError::from_errno("fsync", "..", errno))?,
+        Err(Errno::EXIST) => {}
         Err(errno) => return Err(StoreError::from_errno("mkdir", HARNESS_DIR_NAME, errno)),
     }
     open_dir(project, HARNESS_DIR_NAME)
@@ -114,6 +119,7 @@ pub(crate) fn open_project(project_path: &Path) -> Result<(OwnedFd, OwnedFd), St
         Mode::empty(),
     )
     .map_err(|errno| StoreError::from_errno("open project directory", &display, errno))?;
+    oplog::project(project.as_fd());
     let root = create_harness_dir(project.as_fd())?;
     Ok((project, root))
 }
