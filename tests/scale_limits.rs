@@ -37,7 +37,7 @@ fn ok(store: &Store, tool: &str, arguments: Value) -> Value {
 fn item(n: usize) -> Value {
     json!({
         "title": format!("Note {n} about the cache"),
-        "content": format!("When the cache misbehaves in module {} we saw error E{} after the deploy; pin version {}.", n % 97, n % 1013, n % 31),
+        "content": format!("When the cache misbehaves in module {} we saw error E{} after the deploy; pin version {}; marker zq{n}x.", n % 97, n % 1013, n % 31),
         "tags": ["cache", format!("area-{}", n % 17)]
     })
 }
@@ -58,10 +58,18 @@ fn query_finds(store: &Store, n: usize) {
     let found = ok(
         store,
         "harness_query_knowledge",
-        json!({"query": format!("note {n} cache"), "max_results": 20}),
+        json!({"query": format!("zq{n}x"), "max_results": 5}),
     );
-    let titles = found["results"].to_string();
-    assert!(titles.contains(&format!("Note {n} about")), "{n}: {titles}");
+    let titles: Vec<String> = found["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|hit| hit["item"]["title"].to_string())
+        .collect();
+    assert!(
+        titles.iter().any(|t| t.contains(&format!("Note {n} about"))),
+        "{n}: {titles:?}"
+    );
 }
 
 #[test]
@@ -181,7 +189,6 @@ fn a_whole_file_write_past_the_bound_is_refused_and_leaves_the_old_file() {
 /// The shipped bound and everything sized from it: the knowledge layer's own files stay
 /// far below what the store reads back.
 #[test]
-#[cfg(any())]
 fn shipped_bounds_are_consistent() {
     use codex_harness_mcp::knowledge::index::{export_budget, segment_budget};
     assert_eq!(MAX_FILE_BYTES, 64 * 1024 * 1024);

@@ -111,7 +111,7 @@ impl Server {
     /// Folds a pending knowledge journal into `index.json` (the one file a Node server reads).
     /// A failure loses nothing (the journal stays and is folded later), so it is a warning.
     pub fn fold_knowledge(&self, when: &str) {
-        if let Err(error) = crate::harness::knowledge::compact_if_pending(&self.store) {
+        if let Err(error) = crate::knowledge::serve::export_if_pending(&self.store) {
             let message = self.redactor.redact(&error.0);
             log::line(format_args!(
                 "codex-harness-mcp: warning: knowledge index not compacted {when}: {message}"

@@ -9,7 +9,7 @@ pub use uri::{parse as parse_uri, percent_encode, HarnessUri};
 
 use crate::harness::evals::{self, Kind};
 use crate::harness::governance::{self, AuditRequest};
-use crate::harness::knowledge::{load_item, read_index, render_knowledge_item};
+use crate::knowledge::serve::{index_page, indexed_ids, load_item, render_knowledge_item};
 use crate::harness::records::{
     agent_safe_gate, agent_safe_trace, contract_summary, load_record, names_with_suffix,
     read_all_records, read_listed, read_recent_traces, render_contract, Listing,
@@ -627,7 +627,7 @@ pub fn read(
         }
         ("knowledge", "index") => Ok(json_contents(
             &uri,
-            json!({"projectPath": project_path, "index": knowledge_index_view(store)?}),
+            json!({"projectPath": project_path, "index": knowledge_index_view(store, params)?}),
         )),
         ("knowledge", "recent") => {
             let limit = numeric_param(params, "max_results", 8);
@@ -657,38 +657,41 @@ pub fn read(
 
 /// Ids of the indexed knowledge items, oldest first.
 fn knowledge_ids(store: &Store) -> Result<Vec<String>, ToolError> {
-    let index = read_index(store)?;
-    Ok(index["items"]
-        .as_array()
-        .map(|items| items.iter().map(|entry| js_string(&entry["id"])).collect())
-        .unwrap_or_default())
+    indexed_ids(store)
 }
 
-/// `harness://knowledge/index`: each entry reduced to its listing fields, text wrapped.
-fn knowledge_index_view(store: &Store) -> Result<Value, ToolError> {
-    let index = read_index(store)?;
-    let items: Vec<Value> = index["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|entry| {
-                    json!({
-                        "id": entry.get("id"),
-                        "ts": entry.get("ts"),
-                        "kind": entry.get("kind"),
-                        "title": wrap(entry.get("title"), "knowledge.title"),
-                        "summary": wrap_or_null(entry.get("summary"), "knowledge.summary"),
-                        "tags": wrap_list(entry.get("tags"), "knowledge.tags"),
-                        "confidence": entry.get("confidence")
-                    })
-                })
-                .collect()
+/// `harness://knowledge/index`: a page of entries (oldest first; `cursor` and `page_size` as
+/// `resources/list` takes them, `nextCursor` while more remain), each reduced to its
+/// listing fields, text wrapped. `updatedAt` is the newest entry's time.
+fn knowledge_index_view(store: &Store, params: &Map<String, Value>) -> Result<Value, ResourceError> {
+    let start = decode_cursor(params.get("cursor"))
+        .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?;
+    let (entries, total) = index_page(store, start, page_size(params))?;
+    let newest = crate::knowledge::serve::newest_entries(store, 1)?;
+    let items: Vec<Value> = entries
+        .iter()
+        .map(|entry| {
+            json!({
+                "id": entry.get("id"),
+                "ts": entry.get("ts"),
+                "kind": entry.get("kind"),
+                "title": wrap(entry.get("title"), "knowledge.title"),
+                "summary": wrap_or_null(entry.get("summary"), "knowledge.summary"),
+                "tags": wrap_list(entry.get("tags"), "knowledge.tags"),
+                "confidence": entry.get("confidence")
+            })
         })
-        .unwrap_or_default();
-    Ok(
-        json!({"version": index.get("version"), "updatedAt": index.get("updatedAt"), "items": items}),
-    )
+        .collect();
+    let mut view = json!({
+        "version": crate::knowledge::index::INDEX_VERSION,
+        "updatedAt": newest.first().and_then(|e| e.get("ts")).cloned().unwrap_or(Value::Null),
+        "items": items
+    });
+    let end = start.saturating_add(entries.len());
+    if end < total {
+        view["nextCursor"] = json!(encode_cursor(end));
+    }
+    Ok(view)
 }
 
 #[cfg(test)]

@@ -533,6 +533,11 @@ pub struct ReadFile {
 }
 
 impl ReadFile {
+    /// The path it was opened by, relative to the harness directory.
+    pub fn rel(&self) -> &str {
+        &self.rel
+    }
+
     /// The identity of the opened file, taken when it was opened.
     pub fn id(&self) -> FileId {
         self.id
