@@ -151,11 +151,18 @@ pub fn record(store: &Store, line: &str) -> Result<(), ToolError> {
     })
 }
 
-/// Writes index.json if this process recorded since it last did (at clean exit: a Node
-/// server then sees the newest items).
+/// Writes index.json if this process recorded since it last did, or the journal changed
+/// after index.json was written (a server was killed before it exported): at an idle pause
+/// and at exit, so a Node server sees the newest items. Two `stat`s when nothing is pending.
 pub fn export_if_pending(store: &Store) -> Result<(), ToolError> {
-    let pending = with_slot(store, |cache| Ok(cache.loaded && cache.unexported))?;
-    if pending {
+    let recorded = with_slot(store, |cache| Ok(cache.loaded && cache.unexported))?;
+    let journal = store.file_id(JOURNAL_FILE)?.filter(|id| id.size > 0);
+    let left = match (journal, store.file_id(INDEX_FILE)?) {
+        (Some(journal), Some(index)) => journal.mtime > index.mtime,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if recorded || left {
         export(store)?;
     }
     Ok(())
