@@ -163,29 +163,35 @@ pub fn encode_rank(stats: &FieldStats) -> String {
     out
 }
 
-/// Reads a `rank` string; malformed parts are skipped.
-fn decode_rank(text: &str) -> FieldStats {
-    let mut stats = FieldStats::default();
+/// Reads a `rank` string without building a map: the field lengths, and `term(term,
+/// frequencies)` for each ranked term. Malformed parts are skipped.
+pub fn read_rank(text: &str, term: &mut dyn FnMut(&str, [u32; 5])) -> [u32; 5] {
+    let mut lengths = [0u32; 5];
     let mut parts = text.split(' ');
-    for (slot, length) in stats
-        .lengths
-        .iter_mut()
-        .zip(parts.next().unwrap_or("").split(','))
-    {
+    for (slot, length) in lengths.iter_mut().zip(parts.next().unwrap_or("").split(',')) {
         *slot = length.parse().unwrap_or(0);
     }
     for part in parts {
-        let Some((term, counts)) = part.split_once(':') else {
+        let Some((name, counts)) = part.split_once(':') else {
             continue;
         };
         let mut frequencies = [0u32; 5];
         for (slot, count) in frequencies.iter_mut().zip(counts.split(',')) {
             *slot = count.parse().unwrap_or(0);
         }
-        if !term.is_empty() {
-            stats.terms.insert(term.to_string(), frequencies);
+        if !name.is_empty() {
+            term(name, frequencies);
         }
     }
+    lengths
+}
+
+/// Reads a `rank` string into ranking statistics; malformed parts are skipped.
+fn decode_rank(text: &str) -> FieldStats {
+    let mut stats = FieldStats::default();
+    stats.lengths = read_rank(text, &mut |term, frequencies| {
+        stats.terms.insert(term.to_string(), frequencies);
+    });
     stats
 }
 

@@ -26,10 +26,10 @@
 //! except through the `_locked` paths here, which never take it again.
 
 use super::{
-    entry_stats, export_locked, rebuild_locked, scan_index, scan_segment, seal_if_due_locked,
-    segments, EntryReader, INDEX_FILE, JOURNAL_FILE,
+    export_locked, is_own_export, ranked_entry, read_rank, rebuild_locked, scan_index, scan_lines, seal_if_due_locked,
+    segments, EntryReader, RankedEntry, INDEX_FILE, JOURNAL_FILE,
 };
-use crate::harness::records::{strings, Skipped};
+use crate::harness::records::Skipped;
 use crate::harness::ToolError;
 use crate::knowledge::{Bm25Params, Ranker};
 use crate::log;
@@ -45,7 +45,8 @@ use std::rc::Rc;
 struct Entry {
     id: Rc<str>,
     ts: Box<str>,
-    tags: Box<[Box<str>]>,
+    /// Lowercased tags, as ids in the tag dictionary.
+    tags: Box<[u32]>,
     lengths: [u32; 5],
     /// Its line: the source it was read from, offset and length.
     source: u32,
@@ -57,6 +58,14 @@ struct Entry {
 
 /// A term's frequency in each field, saturated at 255 (BM25 saturates long before).
 type Frequencies = [u8; 5];
+
+/// The entries that have one term: slots ascending, with the term's frequencies in each
+/// (two arrays: 9 bytes an occurrence, no padding).
+#[derive(Default)]
+struct Postings {
+    slots: Vec<u32>,
+    frequencies: Vec<Frequencies>,
+}
 
 /// A file the index was read from: a sealed segment, or the journal.
 struct Source {
@@ -86,8 +95,10 @@ pub struct KnowledgeCache {
     entries: Vec<Entry>,
     slots: HashMap<Rc<str>, u32>,
     dictionary: HashMap<Box<str>, u32>,
-    /// For each term id, the entries that have it: (slot, frequencies), slots ascending.
-    postings: Vec<Vec<(u32, Frequencies)>>,
+    /// For each term id, the entries that have it.
+    postings: Vec<Postings>,
+    /// Lowercased tag → tag id.
+    tag_ids: HashMap<Box<str>, u32>,
     /// Field lengths summed over live entries, and their number.
     total_lengths: [u64; 5],
     live: usize,
@@ -204,6 +215,7 @@ impl KnowledgeCache {
             slots: HashMap::new(),
             dictionary: HashMap::new(),
             postings: Vec::new(),
+            tag_ids: HashMap::new(),
             total_lengths: [0; 5],
             live: 0,
             by_time: Vec::new(),
@@ -311,8 +323,10 @@ impl KnowledgeCache {
     /// Reads source `n` on from where its last read stopped.
     fn read_source(&mut self, file: &mut crate::store::ReadFile, n: usize) -> Result<(), ToolError> {
         let from = self.sources[n].offset;
-        let end = scan_segment(file, from, &mut |offset, length, entry| {
-            self.upsert(&entry, n as u32, offset, length)
+        let end = scan_lines(file, from, &mut |offset, line| {
+            if let Some(entry) = ranked_entry(line) {
+                self.upsert(entry, n as u32, offset, line.len());
+            }
         })?;
         self.sources[n].offset = end;
         self.sources[n].id = file.id();
@@ -322,18 +336,26 @@ impl KnowledgeCache {
     /// Reloads everything from the segments and the journal.
     fn reload(&mut self, store: &Store) -> Result<(), ToolError> {
         let keep = (self.ingested, self.unexported);
-        *self = KnowledgeCache::new(store);
-        (self.ingested, self.unexported) = keep;
-        self.loaded = true;
         for _ in 0..3 {
-            if !matches!(self.follow(store)?, Synced::Reload) {
-                return Ok(());
-            }
             *self = KnowledgeCache::new(store);
             (self.ingested, self.unexported) = keep;
             self.loaded = true;
+            if !matches!(self.follow(store)?, Synced::Reload) {
+                break;
+            }
         }
+        self.compact();
         Ok(())
+    }
+
+    /// Returns the growth slack of a fresh load (a third of the memory at 200,000 items).
+    fn compact(&mut self) {
+        for postings in &mut self.postings {
+            postings.slots.shrink_to_fit();
+            postings.frequencies.shrink_to_fit();
+        }
+        self.postings.shrink_to_fit();
+        self.entries.shrink_to_fit();
     }
 
     /// Puts the live slots back in time order after changes.
@@ -352,8 +374,14 @@ impl KnowledgeCache {
     /// id the segments lack are appended to the journal. A corrupt index.json, or one larger
     /// than the store reads, makes a rebuild from the item files (and an export replaces it).
     fn ingest(&mut self, store: &Store) -> Result<(), ToolError> {
-        let current = store.file_id(INDEX_FILE)?;
-        if current.is_none() || current == self.ingested {
+        let Some(current) = store.file_id(INDEX_FILE)? else {
+            return Ok(());
+        };
+        if Some(current) == self.ingested {
+            return Ok(());
+        }
+        if is_own_export(store, &current)? {
+            self.ingested = Some(current);
             return Ok(());
         }
         let lock = store.lock(LockKind::KnowledgeIndex)?;
@@ -436,23 +464,29 @@ impl KnowledgeCache {
         }
     }
 
+    fn tag_id(&mut self, tag: &str) -> u32 {
+        if let Some(id) = self.tag_ids.get(tag) {
+            return *id;
+        }
+        let id = self.tag_ids.len() as u32;
+        self.tag_ids.insert(tag.into(), id);
+        id
+    }
+
     fn term_id(&mut self, term: &str) -> u32 {
         if let Some(id) = self.dictionary.get(term) {
             return *id;
         }
         let id = self.postings.len() as u32;
         self.dictionary.insert(term.into(), id);
-        self.postings.push(Vec::new());
+        self.postings.push(Postings::default());
         id
     }
 
     /// Adds an index entry at a new slot; an entry with the same id is retired (its postings
     /// stay but are skipped), as a fold puts the replacement last.
-    fn upsert(&mut self, value: &Value, source: u32, offset: u64, length: usize) {
-        let Some(id) = value.get("id").map(js_string) else {
-            return;
-        };
-        let stats = entry_stats(value);
+    fn upsert(&mut self, value: RankedEntry, source: u32, offset: u64, length: usize) {
+        let RankedEntry { id, ts, tags, rank } = value;
         let slot = self.entries.len() as u32;
         if let Some(old) = self.slots.get(id.as_str()).copied() {
             let old = &mut self.entries[old as usize];
@@ -463,32 +497,33 @@ impl KnowledgeCache {
             self.live -= 1;
             self.in_order = false;
         }
-        for (term, frequencies) in &stats.terms {
+        let lengths = read_rank(&rank, &mut |term, frequencies| {
             let term = self.term_id(term);
-            let saturated = frequencies.map(|n| u8::try_from(n).unwrap_or(u8::MAX));
-            self.postings[term as usize].push((slot, saturated));
-        }
-        for (total, length) in self.total_lengths.iter_mut().zip(stats.lengths) {
+            let postings = &mut self.postings[term as usize];
+            postings.slots.push(slot);
+            postings
+                .frequencies
+                .push(frequencies.map(|n| u8::try_from(n).unwrap_or(u8::MAX)));
+        });
+        for (total, length) in self.total_lengths.iter_mut().zip(lengths) {
             *total += u64::from(length);
         }
         self.live += 1;
         let id: Rc<str> = Rc::from(id.as_str());
         self.slots.insert(id.clone(), slot);
-        let ts: Box<str> = value.get("ts").map(js_string).unwrap_or_default().into();
+        let ts: Box<str> = ts.into();
         if let Some(last) = self.by_time.last() {
             if self.entries[*last as usize].ts > ts {
                 self.in_order = false;
             }
         }
         self.by_time.push(slot);
+        let tags = tags.iter().map(|tag| self.tag_id(tag)).collect();
         self.entries.push(Entry {
             id,
             ts,
-            tags: strings(value.get("tags"))
-                .iter()
-                .map(|t| t.to_lowercase().into())
-                .collect(),
-            lengths: stats.lengths,
+            tags,
+            lengths,
             source,
             offset: u32::try_from(offset).unwrap_or(u32::MAX),
             length: u32::try_from(length).unwrap_or(0),
@@ -565,13 +600,13 @@ impl KnowledgeCache {
         unscored: bool,
         limit: usize,
     ) -> Vec<(f64, Rc<str>)> {
+        let wanted: Vec<u32> = tags
+            .iter()
+            .filter_map(|tag| self.tag_ids.get(tag.as_str()).copied())
+            .collect();
         let admitted = |entry: &Entry| {
             entry.live
-                && (tags.is_empty()
-                    || entry
-                        .tags
-                        .iter()
-                        .any(|tag| tags.iter().any(|t| **t == **tag)))
+                && (tags.is_empty() || entry.tags.iter().any(|tag| wanted.contains(tag)))
         };
         let mut scored: Vec<(f64, u32)> = Vec::new();
         if everything || unscored {
@@ -589,7 +624,8 @@ impl KnowledgeCache {
                 let Some(id) = self.dictionary.get(term.as_str()) else {
                     continue;
                 };
-                for (slot, frequencies) in &self.postings[*id as usize] {
+                let postings = &self.postings[*id as usize];
+                for (slot, frequencies) in postings.slots.iter().zip(&postings.frequencies) {
                     if admitted(&self.entries[*slot as usize]) {
                         df[index] += 1;
                         matches.push((*slot, index, *frequencies));

@@ -34,7 +34,7 @@ pub mod memory;
 mod scan;
 
 pub use entry::{
-    empty_index, encode_rank, entry_stats, index_entry, node_entry, INDEX_VERSION,
+    empty_index, encode_rank, entry_stats, read_rank, index_entry, node_entry, INDEX_VERSION,
     MAX_RANKED_TERMS, MAX_RANK_BYTES, MAX_TERM_COUNTS, MAX_TERM_LENGTH, SUMMARY_PREVIEW,
 };
 
@@ -49,6 +49,9 @@ pub const INDEX_FILE: &str = "knowledge/index.json";
 pub const JOURNAL_FILE: &str = "knowledge/index.journal.jsonl";
 pub const SEGMENTS_DIR: &str = "knowledge/segments";
 pub const ITEMS_DIR: &str = "knowledge/items";
+/// The identity of the index.json this server last wrote, so that a new process need not
+/// read it back to learn that it holds nothing the segments lack.
+pub const EXPORT_MARK: &str = "knowledge/segments/exported.json";
 /// Item files read at once while rebuilding.
 const REBUILD_BATCH: usize = 256;
 
@@ -124,14 +127,83 @@ pub fn scan_segment(
     offset: u64,
     record: &mut dyn FnMut(u64, usize, Value),
 ) -> Result<u64, ToolError> {
-    let rel = file.rel().to_string();
-    let reader = file.reader_from(offset)?;
-    scan::journal_lines(reader, offset, &mut |at, line| {
+    scan_lines(file, offset, &mut |at, line| {
         if let Some(entry) = line_entry(line) {
             record(at, line.len(), entry);
         }
     })
-    .map_err(|error| read_error(&rel, error))
+}
+
+/// Streams the complete lines of an open segment (or the journal) from `offset`:
+/// `line(offset, bytes)` for each. Returns the offset after the last complete line.
+pub fn scan_lines(
+    file: &mut ReadFile,
+    offset: u64,
+    line: &mut dyn FnMut(u64, &[u8]),
+) -> Result<u64, ToolError> {
+    let rel = file.rel().to_string();
+    let reader = file.reader_from(offset)?;
+    scan::journal_lines(reader, offset, line).map_err(|error| read_error(&rel, error))
+}
+
+/// What the in-memory index keeps of a segment line. The lines this server writes (strict
+/// JSON, with `rank`) are read without building a JSON tree; any other usable line (an entry
+/// a Node server wrote, lenient JSON) through [`line_entry`].
+pub fn ranked_entry(line: &[u8]) -> Option<RankedEntry> {
+    fast_ranked_entry(line).or_else(|| line_entry(line).map(|entry| RankedEntry::of(&entry)))
+}
+
+fn fast_ranked_entry(line: &[u8]) -> Option<RankedEntry> {
+    #[derive(serde::Deserialize)]
+    struct Line<'a> {
+        #[serde(borrow)]
+        entry: Fields<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Fields<'a> {
+        #[serde(borrow)]
+        id: std::borrow::Cow<'a, str>,
+        #[serde(borrow)]
+        ts: std::borrow::Cow<'a, str>,
+        #[serde(borrow, default)]
+        tags: Vec<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        rank: std::borrow::Cow<'a, str>,
+    }
+    let line: Line<'_> = serde_json::from_slice(line).ok()?;
+    Some(RankedEntry {
+        id: line.entry.id.into_owned(),
+        ts: line.entry.ts.into_owned(),
+        tags: line.entry.tags.iter().map(|t| t.to_lowercase()).collect(),
+        rank: line.entry.rank.into_owned(),
+    })
+}
+
+/// An entry as [`ranked_entry`] reads it: id, `ts`, lowercased tags and its ranking
+/// statistics as a `rank` string (see [`encode_rank`]; [`read_rank`] reads it).
+pub struct RankedEntry {
+    pub id: String,
+    pub ts: String,
+    pub tags: Vec<String>,
+    pub rank: String,
+}
+
+impl RankedEntry {
+    fn of(entry: &Value) -> RankedEntry {
+        use crate::sanitize::js_string;
+        RankedEntry {
+            id: entry.get("id").map(js_string).unwrap_or_default(),
+            ts: entry.get("ts").map(js_string).unwrap_or_default(),
+            tags: crate::harness::records::strings(entry.get("tags"))
+                .iter()
+                .map(|t| t.to_lowercase())
+                .collect(),
+            rank: match entry.get("rank") {
+                Some(Value::String(rank)) => rank.clone(),
+                _ => encode_rank(&entry_stats(entry)),
+            },
+        }
+    }
 }
 
 /// The segment line recording an index entry.
@@ -252,10 +324,25 @@ pub fn export_locked(
         let tail = if chosen.is_empty() { "]\n}\n" } else { tail };
         out.write_all(tail.as_bytes()).map_err(io)
     });
-    match (written, failure) {
-        (_, Some(error)) => Err(error),
-        (written, None) => Ok(written?),
-    }
+    let written = match (written, failure) {
+        (_, Some(error)) => return Err(error),
+        (written, None) => written?,
+    };
+    store.create_dir_all(SEGMENTS_DIR)?;
+    store.write_atomic(EXPORT_MARK, to_compact(&file_id_json(&written)).as_bytes())?;
+    Ok(written)
+}
+
+fn file_id_json(id: &FileId) -> Value {
+    json!([id.dev, id.ino, id.size, id.mtime.0, id.mtime.1])
+}
+
+/// Whether `index` is the index.json this server last wrote (see [`EXPORT_MARK`]).
+pub fn is_own_export(store: &Store, index: &FileId) -> Result<bool, ToolError> {
+    let Some(bytes) = store.read(EXPORT_MARK)? else {
+        return Ok(false);
+    };
+    Ok(parse_lenient(&bytes).is_ok_and(|mark| mark == file_id_json(index)))
 }
 
 /// Rebuilds the segments from every item file (caller holds the index lock): fresh segments
