@@ -26,6 +26,8 @@ use serde_json::{json, Map, Value};
 /// Largest and default `resources/list` page.
 pub const MAX_PAGE_SIZE: usize = 500;
 pub const DEFAULT_PAGE_SIZE: usize = 200;
+/// Entries in a page of `harness://knowledge/index` when `page_size` is not given.
+pub const KNOWLEDGE_INDEX_PAGE: usize = 50;
 
 /// Why a resource request failed; the protocol layer maps each to its JSON-RPC code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -661,12 +663,17 @@ fn knowledge_ids(store: &Store) -> Result<Vec<String>, ToolError> {
 }
 
 /// `harness://knowledge/index`: a page of entries (oldest first; `cursor` and `page_size` as
-/// `resources/list` takes them, `nextCursor` while more remain), each reduced to its
+/// `resources/list` takes them, [`KNOWLEDGE_INDEX_PAGE`] by default, `nextCursor` while more
+/// remain), each reduced to its
 /// listing fields, text wrapped. `updatedAt` is the newest entry's time.
 fn knowledge_index_view(store: &Store, params: &Map<String, Value>) -> Result<Value, ResourceError> {
     let start = decode_cursor(params.get("cursor"))
         .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?;
-    let (entries, total) = index_page(store, start, page_size(params))?;
+    let size = match params.get("page_size") {
+        Some(_) => page_size(params),
+        None => KNOWLEDGE_INDEX_PAGE,
+    };
+    let (entries, total) = index_page(store, start, size)?;
     let newest = crate::knowledge::serve::newest_entries(store, 1)?;
     let items: Vec<Value> = entries
         .iter()

@@ -41,17 +41,26 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-/// One indexed item. Its terms are in the postings, not here.
+/// One indexed item. Its terms are in the postings, and what ranking reads for every
+/// candidate is in [`Hot`], not here.
 struct Entry {
     id: Rc<str>,
     ts: Box<str>,
     /// Lowercased tags, as ids in the tag dictionary.
     tags: Box<[u32]>,
-    lengths: [u32; 5],
     /// Its line: the source it was read from, offset and length.
     source: u32,
     offset: u32,
     length: u32,
+}
+
+/// What ranking reads of each candidate entry, kept apart from [`Entry`] so that a query over
+/// many postings touches 28 bytes per entry.
+#[derive(Clone, Copy)]
+struct Hot {
+    lengths: [u32; 5],
+    /// The dense rank of `ts` among live entries (equal times, equal ranks), once in order.
+    time: u32,
     /// False once a later entry with the same id replaced it.
     live: bool,
 }
@@ -93,6 +102,7 @@ pub struct KnowledgeCache {
     /// Which source is the journal, if it exists.
     journal: Option<usize>,
     entries: Vec<Entry>,
+    hot: Vec<Hot>,
     slots: HashMap<Rc<str>, u32>,
     dictionary: HashMap<Box<str>, u32>,
     /// For each term id, the entries that have it.
@@ -212,6 +222,7 @@ impl KnowledgeCache {
             sources: Vec::new(),
             journal: None,
             entries: Vec::new(),
+            hot: Vec::new(),
             slots: HashMap::new(),
             dictionary: HashMap::new(),
             postings: Vec::new(),
@@ -356,15 +367,24 @@ impl KnowledgeCache {
         }
         self.postings.shrink_to_fit();
         self.entries.shrink_to_fit();
+        self.hot.shrink_to_fit();
     }
 
     /// Puts the live slots back in time order after changes.
     fn finish(&mut self) -> Result<(), ToolError> {
         if !self.in_order {
-            let entries = &self.entries;
-            self.by_time.retain(|slot| entries[*slot as usize].live);
+            let (entries, hot) = (&self.entries, &self.hot);
+            self.by_time.retain(|slot| hot[*slot as usize].live);
             self.by_time
                 .sort_by(|a, b| entries[*a as usize].ts.cmp(&entries[*b as usize].ts).then(a.cmp(b)));
+            let mut time = 0;
+            for n in 0..self.by_time.len() {
+                let slot = self.by_time[n] as usize;
+                if n > 0 && self.entries[self.by_time[n - 1] as usize].ts != self.entries[slot].ts {
+                    time += 1;
+                }
+                self.hot[slot].time = time;
+            }
             self.in_order = true;
         }
         Ok(())
@@ -489,7 +509,7 @@ impl KnowledgeCache {
         let RankedEntry { id, ts, tags, rank } = value;
         let slot = self.entries.len() as u32;
         if let Some(old) = self.slots.get(id.as_str()).copied() {
-            let old = &mut self.entries[old as usize];
+            let old = &mut self.hot[old as usize];
             old.live = false;
             for (total, length) in self.total_lengths.iter_mut().zip(old.lengths) {
                 *total -= u64::from(length);
@@ -512,21 +532,29 @@ impl KnowledgeCache {
         let id: Rc<str> = Rc::from(id.as_str());
         self.slots.insert(id.clone(), slot);
         let ts: Box<str> = ts.into();
-        if let Some(last) = self.by_time.last() {
-            if self.entries[*last as usize].ts > ts {
+        let last = self.by_time.last().map(|last| *last as usize);
+        let time = match last.map(|last| (&self.entries[last].ts, self.hot[last].time)) {
+            Some((last, _)) if *last > ts => {
                 self.in_order = false;
+                0
             }
-        }
+            Some((last, time)) if *last == ts => time,
+            Some((_, time)) => time + 1,
+            None => 0,
+        };
         self.by_time.push(slot);
         let tags = tags.iter().map(|tag| self.tag_id(tag)).collect();
         self.entries.push(Entry {
             id,
             ts,
             tags,
-            lengths,
             source,
             offset: u32::try_from(offset).unwrap_or(u32::MAX),
             length: u32::try_from(length).unwrap_or(0),
+        });
+        self.hot.push(Hot {
+            lengths,
+            time,
             live: true,
         });
     }
@@ -604,56 +632,73 @@ impl KnowledgeCache {
             .iter()
             .filter_map(|tag| self.tag_ids.get(tag.as_str()).copied())
             .collect();
-        let admitted = |entry: &Entry| {
-            entry.live
-                && (tags.is_empty() || entry.tags.iter().any(|tag| wanted.contains(tag)))
+        let admitted = |slot: u32| {
+            self.hot[slot as usize].live
+                && (tags.is_empty()
+                    || self.entries[slot as usize]
+                        .tags
+                        .iter()
+                        .any(|tag| wanted.contains(tag)))
         };
         let mut scored: Vec<(f64, u32)> = Vec::new();
         if everything || unscored {
             let score = if everything { 1.0 } else { 0.0 };
             scored.extend(
                 (0..self.entries.len() as u32)
-                    .filter(|slot| admitted(&self.entries[*slot as usize]))
+                    .filter(|slot| admitted(*slot))
                     .map(|slot| (score, slot)),
             );
         } else {
-            // (slot, query term, frequencies) of every admitted entry sharing a query term.
-            let mut matches: Vec<(u32, usize, Frequencies)> = Vec::new();
-            let mut df = vec![0usize; terms.len()];
-            for (index, (term, _)) in terms.iter().enumerate() {
-                let Some(id) = self.dictionary.get(term.as_str()) else {
-                    continue;
-                };
-                let postings = &self.postings[*id as usize];
-                for (slot, frequencies) in postings.slots.iter().zip(&postings.frequencies) {
-                    if admitted(&self.entries[*slot as usize]) {
-                        df[index] += 1;
-                        matches.push((*slot, index, *frequencies));
-                    }
-                }
-            }
+            // For each query term, the admitted entries that have it, slots ascending.
+            let lists: Vec<Vec<(u32, Frequencies)>> = terms
+                .iter()
+                .map(|(term, _)| {
+                    let Some(id) = self.dictionary.get(term.as_str()) else {
+                        return Vec::new();
+                    };
+                    let postings = &self.postings[*id as usize];
+                    postings
+                        .slots
+                        .iter()
+                        .zip(&postings.frequencies)
+                        .filter(|(slot, _)| admitted(**slot))
+                        .map(|(slot, frequencies)| (*slot, *frequencies))
+                        .collect()
+                })
+                .collect();
+            let df: Vec<usize> = lists.iter().map(Vec::len).collect();
             let ranker = if tags.is_empty() {
                 Ranker::new(self.live, self.total_lengths, &df, Bm25Params::default())
             } else {
                 let mut documents = 0;
                 let mut totals = [0u64; 5];
-                for entry in self.entries.iter().filter(|e| admitted(e)) {
+                for slot in (0..self.hot.len() as u32).filter(|slot| admitted(*slot)) {
                     documents += 1;
-                    for (total, length) in totals.iter_mut().zip(entry.lengths) {
+                    for (total, length) in totals.iter_mut().zip(self.hot[slot as usize].lengths) {
                         *total += u64::from(length);
                     }
                 }
                 Ranker::new(documents, totals, &df, Bm25Params::default())
             };
-            matches.sort_unstable_by_key(|(slot, index, _)| (*slot, *index));
-            for group in matches.chunk_by(|a, b| a.0 == b.0) {
-                let slot = group[0].0;
-                let entry = &self.entries[slot as usize];
-                let frequencies = terms.iter().enumerate().map(|(index, (_, weight))| {
-                    let found = group.iter().find(|(_, i, _)| *i == index);
-                    (*weight, found.map(|(_, _, f)| f.map(u32::from)))
-                });
-                let score = rounded(ranker.score(entry.lengths, frequencies));
+            // A merge of the lists by slot: each entry is scored once, with all its terms.
+            let mut cursors = vec![0usize; lists.len()];
+            let head = |cursors: &[usize], n: usize| lists[n].get(cursors[n]).map(|p| p.0);
+            let mut found: Vec<Option<[u32; 5]>> = Vec::with_capacity(lists.len());
+            scored.reserve(lists.iter().map(Vec::len).max().unwrap_or(0));
+            while let Some(slot) = (0..lists.len()).filter_map(|n| head(&cursors, n)).min() {
+                let lengths = self.hot[slot as usize].lengths;
+                found.clear();
+                for (n, cursor) in cursors.iter_mut().enumerate() {
+                    match lists[n].get(*cursor) {
+                        Some((at, frequencies)) if *at == slot => {
+                            *cursor += 1;
+                            found.push(Some(frequencies.map(u32::from)));
+                        }
+                        _ => found.push(None),
+                    }
+                }
+                let frequencies = terms.iter().zip(&found).map(|((_, w), f)| (*w, *f));
+                let score = rounded(ranker.score(lengths, frequencies));
                 if score > 0.0 {
                     scored.push((score, slot));
                 }
@@ -662,9 +707,9 @@ impl KnowledgeCache {
         let order = |a: &(f64, u32), b: &(f64, u32)| {
             b.0.total_cmp(&a.0)
                 .then_with(|| {
-                    self.entries[b.1 as usize]
-                        .ts
-                        .cmp(&self.entries[a.1 as usize].ts)
+                    self.hot[b.1 as usize]
+                        .time
+                        .cmp(&self.hot[a.1 as usize].time)
                 })
                 .then_with(|| a.1.cmp(&b.1))
         };
