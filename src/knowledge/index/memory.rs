@@ -68,12 +68,28 @@ struct Hot {
 /// A term's frequency in each field, saturated at 255 (BM25 saturates long before).
 type Frequencies = [u8; 5];
 
-/// The entries that have one term: slots ascending, with the term's frequencies in each
-/// (two arrays: 9 bytes an occurrence, no padding).
+/// The entries that have one term, slots ascending: each occurrence is the slot (4 bytes,
+/// little-endian) then the term's frequencies, packed in 9 bytes, in one allocation.
 #[derive(Default)]
-struct Postings {
-    slots: Vec<u32>,
-    frequencies: Vec<Frequencies>,
+struct Postings(Vec<[u8; 9]>);
+
+impl Postings {
+    fn push(&mut self, slot: u32, frequencies: Frequencies) {
+        let mut packed = [0u8; 9];
+        packed[..4].copy_from_slice(&slot.to_le_bytes());
+        packed[4..].copy_from_slice(&frequencies);
+        self.0.push(packed);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, Frequencies)> + '_ {
+        self.0.iter().map(|packed| {
+            let (slot, frequencies) = packed.split_at(4);
+            (
+                u32::from_le_bytes([slot[0], slot[1], slot[2], slot[3]]),
+                [frequencies[0], frequencies[1], frequencies[2], frequencies[3], frequencies[4]],
+            )
+        })
+    }
 }
 
 /// A file the index was read from: a sealed segment, or the journal.
@@ -362,8 +378,7 @@ impl KnowledgeCache {
     /// Returns the growth slack of a fresh load (a third of the memory at 200,000 items).
     fn compact(&mut self) {
         for postings in &mut self.postings {
-            postings.slots.shrink_to_fit();
-            postings.frequencies.shrink_to_fit();
+            postings.0.shrink_to_fit();
         }
         self.postings.shrink_to_fit();
         self.entries.shrink_to_fit();
@@ -519,11 +534,8 @@ impl KnowledgeCache {
         }
         let lengths = read_rank(&rank, &mut |term, frequencies| {
             let term = self.term_id(term);
-            let postings = &mut self.postings[term as usize];
-            postings.slots.push(slot);
-            postings
-                .frequencies
-                .push(frequencies.map(|n| u8::try_from(n).unwrap_or(u8::MAX)));
+            self.postings[term as usize]
+                .push(slot, frequencies.map(|n| u8::try_from(n).unwrap_or(u8::MAX)));
         });
         for (total, length) in self.total_lengths.iter_mut().zip(lengths) {
             *total += u64::from(length);
@@ -656,13 +668,9 @@ impl KnowledgeCache {
                     let Some(id) = self.dictionary.get(term.as_str()) else {
                         return Vec::new();
                     };
-                    let postings = &self.postings[*id as usize];
-                    postings
-                        .slots
+                    self.postings[*id as usize]
                         .iter()
-                        .zip(&postings.frequencies)
-                        .filter(|(slot, _)| admitted(**slot))
-                        .map(|(slot, frequencies)| (*slot, *frequencies))
+                        .filter(|(slot, _)| admitted(*slot))
                         .collect()
                 })
                 .collect();
