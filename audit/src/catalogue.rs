@@ -586,13 +586,19 @@ pub fn all() -> Vec<Replay> {
             "DI-2",
             dropin::di_2,
             "SIGTERM right after acknowledged knowledge records",
-            "exit 0, every item in index.json, no journal, no residue"
+            "exit 0, every item in index.json itself, no residue"
         ),
         replay!(
             "FSCK-1",
             fsck::fsck_1,
             "fsck --repair over planted symlinks (one a temp name), a hard link and a FIFO",
             "each named, none followed, opened as FIFO or removed; victim intact; exit 1"
+        ),
+        replay!(
+            "KS-1",
+            round11_scale::ks_1,
+            "an index.json past the store's file bound (planted, or another writer's)",
+            "query, record and list work; index rebuilt from the items; index.json rewritten within 1/8 of the bound"
         ),
     ]
 }

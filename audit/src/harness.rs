@@ -184,8 +184,9 @@ impl Fixture {
     }
 
     /// The knowledge index as a reader sees it, without asking the server: the items of
-    /// `knowledge/index.json` (absent → none) with `knowledge/index.journal.jsonl` folded in by
-    /// id, a later journal line replacing an earlier entry. Strict where the server is
+    /// `knowledge/index.json` (absent → none) with the sealed segments
+    /// (`knowledge/segments/*.jsonl`, in name order) and `knowledge/index.journal.jsonl` folded
+    /// in by id, a later line replacing an earlier entry. Strict where the server is
     /// lenient: every journal line must be complete, parse and carry an `upsert` entry with a
     /// string id (the server acknowledges a record only after its line is durable, so a torn
     /// or foreign line is a finding). Sorted by id.
@@ -203,7 +204,16 @@ impl Fixture {
                 by_id.insert(id.to_string(), entry.clone());
             }
         }
-        match std::fs::read(self.h("knowledge/index.journal.jsonl")) {
+        let mut segments: Vec<String> = self
+            .list("knowledge/segments")
+            .into_iter()
+            .filter(|name| name.ends_with(".jsonl"))
+            .map(|name| format!("knowledge/segments/{name}"))
+            .collect();
+        segments.sort();
+        segments.push("knowledge/index.journal.jsonl".into());
+        for rel in segments {
+            match std::fs::read(self.h(&rel)) {
             Ok(bytes) => {
                 ensure!(
                     bytes.is_empty() || bytes.ends_with(b"\n"),
@@ -225,6 +235,7 @@ impl Fixture {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(format!("read index journal: {e}")),
+            }
         }
         Ok(by_id.into_values().collect())
     }
