@@ -536,7 +536,10 @@ fn the_in_memory_index_picks_up_another_processes_records_and_compactions() {
     // and index.json only): the entry is ingested into the journal and found.
     let mut index = project.read_json("knowledge/index.json");
     let mut entry = index["items"][0].clone();
-    let mut item = project.read_json(&format!("knowledge/items/{}.json", entry["id"].as_str().expect("id")));
+    let mut item = project.read_json(&format!(
+        "knowledge/items/{}.json",
+        entry["id"].as_str().expect("id")
+    ));
     let d = "knowledge-2024-01-01-zeppelin-node-note-000000000000".to_string();
     entry["id"] = json!(d);
     item["id"] = json!(d);
@@ -615,4 +618,47 @@ fn index_json_stays_under_4_kb_per_item_with_giant_tokens() {
     assert!(size / 200 < 4_096, "index {size} bytes for 200 items");
     let index = project.read_json("knowledge/index.json");
     assert_eq!(index["items"].as_array().expect("items").len(), 200);
+}
+
+#[test]
+fn the_index_resource_is_paged_oldest_first_with_a_cursor() {
+    let project = TempProject::new("kn-page");
+    let mut server = Server::start(&project.path);
+    let ids: Vec<String> = (0..3)
+        .map(|n| record(&mut server, &format!("Paged note {n}"), "s"))
+        .collect();
+    let page = |server: &mut Server, params: Value| -> Value {
+        let reply = server.request("resources/read", params);
+        let text = reply["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{reply}"))
+            .to_string();
+        serde_json::from_str::<Value>(&text).expect("json")["index"].clone()
+    };
+    let page_ids = |index: &Value| -> Vec<String> {
+        index["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|e| e["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let first = page(
+        &mut server,
+        json!({"uri": "harness://knowledge/index", "page_size": 2}),
+    );
+    assert_eq!(page_ids(&first), ids[..2].to_vec());
+    let cursor = first["nextCursor"]
+        .as_str()
+        .expect("a next cursor")
+        .to_string();
+    let second = page(
+        &mut server,
+        json!({"uri": "harness://knowledge/index", "page_size": 2, "cursor": cursor}),
+    );
+    assert_eq!(page_ids(&second), ids[2..].to_vec());
+    assert!(second.get("nextCursor").is_none());
+    // Without page_size, a small index is one page, as the original returns it whole.
+    assert_eq!(index_ids(&mut server), ids);
+    assert_eq!(server.finish(), 0);
 }

@@ -96,7 +96,10 @@ fn items_reach_index_json_within_a_second_of_the_session_going_idle() {
         "index.json holds {:?} of 5 items a second after the last reply",
         index_json_ids(&project).intersection(&ids).count()
     );
-    assert!(!journal_pending(&project), "index.json was written after the journal");
+    assert!(
+        !journal_pending(&project),
+        "index.json was written after the journal"
+    );
     // Still serving: the fold did not end the session, and a later burst is indexed too.
     let more = record_items(&mut server, 3);
     assert!(wait_until_indexed(&project, &more, VISIBLE_WITHIN).is_some());

@@ -67,7 +67,9 @@ fn query_finds(store: &Store, n: usize) {
         .map(|hit| hit["item"]["title"].to_string())
         .collect();
     assert!(
-        titles.iter().any(|t| t.contains(&format!("Note {n} about"))),
+        titles
+            .iter()
+            .any(|t| t.contains(&format!("Note {n} about"))),
         "{n}: {titles:?}"
     );
 }
@@ -100,7 +102,9 @@ fn knowledge_recorded_far_past_the_file_bound_keeps_working() {
         query_finds(&store, 1);
         query_finds(&store, items - 2);
         let listed = ok(&store, "harness_list_knowledge", json!({"limit": 1}));
-        assert!(listed["items"].to_string().contains(&format!("Note {}", items - 1)));
+        assert!(listed["items"]
+            .to_string()
+            .contains(&format!("Note {}", items - 1)));
         let reply = call(&store, "harness_record_knowledge", item(items));
         assert!(reply.get("isError").is_none(), "{reply}");
         query_finds(&store, items);
@@ -158,11 +162,8 @@ fn a_day_of_traces_is_refused_at_the_bound_with_a_clear_error_and_the_project_st
     ok(&store, "harness_record_knowledge", item(1));
     ok(&store, "harness_list", json!({}));
     let params = json!({"uri": "harness://traces/recent"});
-    let recent = codex_harness_mcp::resources::read(
-        &store,
-        &json!({}),
-        params.as_object().expect("params"),
-    );
+    let recent =
+        codex_harness_mcp::resources::read(&store, &json!({}), params.as_object().expect("params"));
     assert!(recent.is_ok(), "{:?}", recent.err());
 }
 

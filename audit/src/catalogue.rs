@@ -4,6 +4,7 @@ use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
 use crate::{
     dropin, fsck, installer, round10_boundary, round10_edges, round10_markers, round10_process,
+    round11_scale,
 };
 
 /// How an entry is judged.

@@ -214,27 +214,27 @@ impl Fixture {
         segments.push("knowledge/index.journal.jsonl".into());
         for rel in segments {
             match std::fs::read(self.h(&rel)) {
-            Ok(bytes) => {
-                ensure!(
-                    bytes.is_empty() || bytes.ends_with(b"\n"),
-                    "index journal ends with an unterminated line"
-                );
-                for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                    let record: Value = serde_json::from_slice(line)
-                        .map_err(|e| format!("index journal line does not parse: {e}"))?;
+                Ok(bytes) => {
                     ensure!(
-                        record["op"] == "upsert",
-                        "index journal op {}",
-                        record["op"]
+                        bytes.is_empty() || bytes.ends_with(b"\n"),
+                        "index journal ends with an unterminated line"
                     );
-                    let id = record["entry"]["id"]
-                        .as_str()
-                        .ok_or("index journal entry without a string id")?;
-                    by_id.insert(id.to_string(), record["entry"].clone());
+                    for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                        let record: Value = serde_json::from_slice(line)
+                            .map_err(|e| format!("index journal line does not parse: {e}"))?;
+                        ensure!(
+                            record["op"] == "upsert",
+                            "index journal op {}",
+                            record["op"]
+                        );
+                        let id = record["entry"]["id"]
+                            .as_str()
+                            .ok_or("index journal entry without a string id")?;
+                        by_id.insert(id.to_string(), record["entry"].clone());
+                    }
                 }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("read index journal: {e}")),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("read index journal: {e}")),
             }
         }
         Ok(by_id.into_values().collect())

@@ -37,7 +37,10 @@ pub fn ks_1() -> Outcome {
     s.reply(1)?;
     let found = s.tool_ok(2, "harness_query_knowledge", json!({"query": "zeppelin"}))?;
     let hits = found["results"].as_array().map_or(0, Vec::len);
-    ensure!(hits == 2, "query over the planted index found {hits} of 2 items");
+    ensure!(
+        hits == 2,
+        "query over the planted index found {hits} of 2 items"
+    );
     s.tool_ok(
         3,
         "harness_record_knowledge",
@@ -45,7 +48,10 @@ pub fn ks_1() -> Outcome {
     )?;
     let listed = s.tool_ok(4, "harness_list_knowledge", json!({}))?;
     let count = listed["items"].as_array().map_or(0, Vec::len);
-    ensure!(count == 3, "list after the planted index: {count} of 3 items");
+    ensure!(
+        count == 3,
+        "list after the planted index: {count} of 3 items"
+    );
     s.finish()?;
 
     let size = std::fs::metadata(fx.h("knowledge/index.json"))

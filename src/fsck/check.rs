@@ -5,12 +5,12 @@
 
 use super::{Finding, Repair};
 use crate::clock::epoch_ms;
-use crate::knowledge::index::{
-    scan_index, scan_segment, segments, INDEX_FILE, ITEMS_DIR, JOURNAL_FILE, SEGMENTS_DIR,
-};
 use crate::harness::state::STATE_FILE;
 use crate::harness::ToolError;
 use crate::json::parse_lenient;
+use crate::knowledge::index::{
+    scan_index, scan_segment, segments, INDEX_FILE, ITEMS_DIR, JOURNAL_FILE, SEGMENTS_DIR,
+};
 use crate::sanitize::safe_file_id;
 use crate::store::{EntryKind, Store, StoreError, LOCK_STALE_MS, TEMP_MAX_AGE_MS};
 use serde_json::Value;
@@ -299,7 +299,9 @@ fn indexed_ids(store: &Store) -> Result<Indexed, ToolError> {
     let mut journaled = BTreeSet::new();
     for (_, path) in segments(store)? {
         if let Some(mut file) = store.open_read(&path)? {
-            scan_segment(&mut file, 0, &mut |_, _, entry| journal.extend(id_of(&entry)))?;
+            scan_segment(&mut file, 0, &mut |_, _, entry| {
+                journal.extend(id_of(&entry))
+            })?;
         }
     }
     if let Some(mut file) = store.open_read(JOURNAL_FILE)? {

@@ -7,8 +7,8 @@
 
 use super::check::BACKUPS_DIR;
 use super::{Finding, Repair};
-use crate::knowledge::index::{memory, segments, INDEX_FILE, JOURNAL_FILE};
 use crate::harness::ToolError;
+use crate::knowledge::index::{memory, segments, INDEX_FILE, JOURNAL_FILE};
 use crate::store::{Store, HARNESS_DIR_NAME};
 
 /// What the repairs did: a line for each, and how many findings they resolved.
@@ -64,11 +64,12 @@ pub fn run(store: &Store, findings: &[Finding]) -> Outcome {
             rebuilds + folds,
         );
     } else if folds > 0 {
-        let result = back_up(store, &backup, &[INDEX_FILE])
-            .and_then(|()| memory::export(store));
+        let result = back_up(store, &backup, &[INDEX_FILE]).and_then(|()| memory::export(store));
         record(
             result,
-            format!("{HARNESS_DIR_NAME}/{INDEX_FILE} written with the newest entries of {JOURNAL_FILE}"),
+            format!(
+                "{HARNESS_DIR_NAME}/{INDEX_FILE} written with the newest entries of {JOURNAL_FILE}"
+            ),
             folds,
         );
     }

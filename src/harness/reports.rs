@@ -6,13 +6,13 @@
 use super::evals::{block_or_none, bullets, or_none, or_unknown, template};
 use super::evals::{read_all, Fields, Kind};
 use super::governance::{self, AuditRequest};
-use crate::knowledge::serve::{list_recent_knowledge, newest_entries};
 use super::records::{bullets as bullets_of, sort_newest_first, UNTRUSTED_NOTICE};
 use super::records::{load_contract, read_all_records, read_recent_gates, read_recent_traces};
 use super::state::load_state;
 use super::{truthy, ToolError};
 use crate::agent_text;
 use crate::clock::now_iso;
+use crate::knowledge::serve::{list_recent_knowledge, newest_entries};
 use crate::sanitize::{js_string, sanitize_text, AgentText};
 use crate::store::Store;
 use serde_json::{Map, Value};

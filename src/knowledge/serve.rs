@@ -8,12 +8,12 @@
 //! holding the index lock.
 
 use super::index::{self, memory};
+use crate::agent_text;
+use crate::clock::{now_iso, today};
 use crate::harness::records::{
     bullet_list, load_record, strings, wrap, wrap_list, wrap_or_null, UNTRUSTED_NOTICE,
 };
 use crate::harness::{truthy, Args, ToolError};
-use crate::agent_text;
-use crate::clock::{now_iso, today};
 use crate::json::to_pretty_file;
 use crate::knowledge::{analyze, tokenize};
 use crate::sanitize::{

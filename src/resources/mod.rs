@@ -9,7 +9,6 @@ pub use uri::{parse as parse_uri, percent_encode, HarnessUri};
 
 use crate::harness::evals::{self, Kind};
 use crate::harness::governance::{self, AuditRequest};
-use crate::knowledge::serve::{index_page, indexed_ids, load_item, render_knowledge_item};
 use crate::harness::records::{
     agent_safe_gate, agent_safe_trace, contract_summary, load_record, names_with_suffix,
     read_all_records, read_listed, read_recent_traces, render_contract, Listing,
@@ -18,6 +17,7 @@ use crate::harness::records::{wrap, wrap_list, wrap_or_null};
 use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
 use crate::harness::{ensure_harness, reports, ToolError};
 use crate::json::to_pretty_file;
+use crate::knowledge::serve::{index_page, indexed_ids, load_item, render_knowledge_item};
 use crate::sanitize::{echo, js_string, safe_file_id, vouch_server_tree, AgentJson, AgentText};
 use crate::store::Store;
 use crate::tools::knowledge::recent_knowledge;
@@ -310,19 +310,31 @@ fn file_ids(store: &Store, dir: &str) -> Result<Vec<String>, ToolError> {
         .collect())
 }
 
-/// Every resource, static ones first, then one per stored record.
-fn all_resources(store: &Store) -> Result<Vec<Value>, ResourceError> {
-    let mut entries: Vec<Value> = STATIC_RESOURCES
+/// The resources `start..end` of the full listing (static ones, then each family's records),
+/// and how many there are in all. Only the page is built: a listing of 200,000 records costs
+/// their ids, not 200,000 resource objects.
+fn resource_page(
+    store: &Store,
+    start: usize,
+    end: usize,
+) -> Result<(Vec<Value>, usize), ResourceError> {
+    let mut page: Vec<Value> = STATIC_RESOURCES
         .iter()
-        .map(|r| {
+        .enumerate()
+        .filter(|(n, _)| (start..end).contains(n))
+        .map(|(_, r)| {
             json!({"uri": r.uri, "name": r.name, "title": r.title, "description": r.description,
                    "mimeType": mime(r.json), "annotations": {"audience": ["assistant"], "priority": r.priority}})
         })
         .collect();
+    let mut total = STATIC_RESOURCES.len();
     for family in RECORD_FAMILIES {
-        for id in record_ids(store, family.kind)? {
-            entries.push(json!({
-                "uri": format!("harness://{}/{}", family.kind, percent_encode(&id)),
+        let ids = record_ids(store, family.kind)?;
+        let first = start.saturating_sub(total).min(ids.len());
+        let last = end.saturating_sub(total).min(ids.len());
+        for id in &ids[first..last.max(first)] {
+            page.push(json!({
+                "uri": format!("harness://{}/{}", family.kind, percent_encode(id)),
                 "name": format!("{}{id}", family.name_prefix),
                 "title": format!("{}{id}", family.title_prefix),
                 "description": format!("Markdown view of the stored {} {id}, with untrusted data boundaries.", family.noun),
@@ -330,8 +342,9 @@ fn all_resources(store: &Store) -> Result<Vec<Value>, ResourceError> {
                 "annotations": {"audience": ["assistant"], "priority": family.priority}
             }));
         }
+        total += ids.len();
     }
-    Ok(entries)
+    Ok((page, total))
 }
 
 const CURSOR_PREFIX: &str = "offset:";
@@ -407,17 +420,13 @@ fn page_size(params: &Map<String, Value>) -> usize {
 
 /// `resources/list` with `offset:N` cursors (clamped to the list).
 pub fn list(store: &Store, params: &Map<String, Value>) -> Result<Value, ResourceError> {
-    let entries = all_resources(store)?;
     let start = decode_cursor(params.get("cursor"))
-        .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?
-        .min(entries.len());
-    let end = (start + page_size(params)).min(entries.len());
+        .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?;
+    let (page, total) = resource_page(store, start, start.saturating_add(page_size(params)))?;
+    let end = start.min(total) + page.len();
     let mut result = Map::new();
-    result.insert(
-        "resources".into(),
-        Value::Array(entries[start..end].to_vec()),
-    );
-    if end < entries.len() {
+    result.insert("resources".into(), Value::Array(page));
+    if end < total {
         result.insert("nextCursor".into(), json!(encode_cursor(end)));
     }
     Ok(Value::Object(result))
@@ -666,7 +675,10 @@ fn knowledge_ids(store: &Store) -> Result<Vec<String>, ToolError> {
 /// `resources/list` takes them, [`KNOWLEDGE_INDEX_PAGE`] by default, `nextCursor` while more
 /// remain), each reduced to its
 /// listing fields, text wrapped. `updatedAt` is the newest entry's time.
-fn knowledge_index_view(store: &Store, params: &Map<String, Value>) -> Result<Value, ResourceError> {
+fn knowledge_index_view(
+    store: &Store,
+    params: &Map<String, Value>,
+) -> Result<Value, ResourceError> {
     let start = decode_cursor(params.get("cursor"))
         .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?;
     let size = match params.get("page_size") {

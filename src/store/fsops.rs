@@ -226,13 +226,14 @@ impl Store {
             Placement::CreateNew => fs::RenameFlags::NOREPLACE,
         };
         let limit = self.file_limit();
-        let placed = write_with(file, sync, rel, limit, fill).and_then(|()| {
-            match fs::renameat_with(&parent, temp.as_str(), &parent, name, flags) {
-                Ok(()) => Ok(true),
-                Err(Errno::EXIST) if placement == Placement::CreateNew => Ok(false),
-                Err(errno) => Err(StoreError::from_errno("rename", rel, errno)),
-            }
-        });
+        let placed =
+            write_with(file, sync, rel, limit, fill).and_then(|()| {
+                match fs::renameat_with(&parent, temp.as_str(), &parent, name, flags) {
+                    Ok(()) => Ok(true),
+                    Err(Errno::EXIST) if placement == Placement::CreateNew => Ok(false),
+                    Err(errno) => Err(StoreError::from_errno("rename", rel, errno)),
+                }
+            });
         if !matches!(placed, Ok(true)) {
             let _ = fs::unlinkat(&parent, temp.as_str(), AtFlags::empty());
         }

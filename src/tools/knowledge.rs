@@ -4,14 +4,14 @@
 
 use super::workspace::project_path;
 use super::ToolOutput;
+use crate::harness::records::Listing;
+use crate::harness::state::{bump, mutate_state, push_event};
+use crate::harness::{Args, ToolError};
 use crate::knowledge::index::read_export;
 use crate::knowledge::serve::{
     agent_safe_knowledge_item, build_item, list_recent_knowledge, max_results, query, rebuild,
     store_item,
 };
-use crate::harness::records::Listing;
-use crate::harness::state::{bump, mutate_state, push_event};
-use crate::harness::{Args, ToolError};
 use crate::sanitize::untrusted_block;
 use crate::store::Store;
 use serde_json::{json, Map, Value};

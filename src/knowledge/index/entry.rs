@@ -168,7 +168,10 @@ pub fn encode_rank(stats: &FieldStats) -> String {
 pub fn read_rank(text: &str, term: &mut dyn FnMut(&str, [u32; 5])) -> [u32; 5] {
     let mut lengths = [0u32; 5];
     let mut parts = text.split(' ');
-    for (slot, length) in lengths.iter_mut().zip(parts.next().unwrap_or("").split(',')) {
+    for (slot, length) in lengths
+        .iter_mut()
+        .zip(parts.next().unwrap_or("").split(','))
+    {
         *slot = length.parse().unwrap_or(0);
     }
     for part in parts {

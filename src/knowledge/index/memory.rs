@@ -26,8 +26,8 @@
 //! except through the `_locked` paths here, which never take it again.
 
 use super::{
-    export_locked, is_own_export, ranked_entry, read_rank, rebuild_locked, scan_index, scan_lines, seal_if_due_locked,
-    segments, EntryReader, RankedEntry, INDEX_FILE, JOURNAL_FILE,
+    export_locked, is_own_export, ranked_entry, read_rank, rebuild_locked, scan_index, scan_lines,
+    seal_if_due_locked, segments, EntryReader, RankedEntry, INDEX_FILE, JOURNAL_FILE,
 };
 use crate::harness::records::Skipped;
 use crate::harness::ToolError;
@@ -86,7 +86,13 @@ impl Postings {
             let (slot, frequencies) = packed.split_at(4);
             (
                 u32::from_le_bytes([slot[0], slot[1], slot[2], slot[3]]),
-                [frequencies[0], frequencies[1], frequencies[2], frequencies[3], frequencies[4]],
+                [
+                    frequencies[0],
+                    frequencies[1],
+                    frequencies[2],
+                    frequencies[3],
+                    frequencies[4],
+                ],
             )
         })
     }
@@ -302,9 +308,7 @@ impl KnowledgeCache {
                 return Ok(Synced::Reload);
             };
             let id = file.id();
-            let followed = self
-                .journal
-                .filter(|n| self.sources[*n].id.same_file(&id));
+            let followed = self.journal.filter(|n| self.sources[*n].id.same_file(&id));
             let source = match followed {
                 Some(n) => {
                     self.journal = None;
@@ -348,7 +352,11 @@ impl KnowledgeCache {
     }
 
     /// Reads source `n` on from where its last read stopped.
-    fn read_source(&mut self, file: &mut crate::store::ReadFile, n: usize) -> Result<(), ToolError> {
+    fn read_source(
+        &mut self,
+        file: &mut crate::store::ReadFile,
+        n: usize,
+    ) -> Result<(), ToolError> {
         let from = self.sources[n].offset;
         let end = scan_lines(file, from, &mut |offset, line| {
             if let Some(entry) = ranked_entry(line) {
@@ -390,8 +398,12 @@ impl KnowledgeCache {
         if !self.in_order {
             let (entries, hot) = (&self.entries, &self.hot);
             self.by_time.retain(|slot| hot[*slot as usize].live);
-            self.by_time
-                .sort_by(|a, b| entries[*a as usize].ts.cmp(&entries[*b as usize].ts).then(a.cmp(b)));
+            self.by_time.sort_by(|a, b| {
+                entries[*a as usize]
+                    .ts
+                    .cmp(&entries[*b as usize].ts)
+                    .then(a.cmp(b))
+            });
             let mut time = 0;
             for n in 0..self.by_time.len() {
                 let slot = self.by_time[n] as usize;
@@ -534,8 +546,10 @@ impl KnowledgeCache {
         }
         let lengths = read_rank(&rank, &mut |term, frequencies| {
             let term = self.term_id(term);
-            self.postings[term as usize]
-                .push(slot, frequencies.map(|n| u8::try_from(n).unwrap_or(u8::MAX)));
+            self.postings[term as usize].push(
+                slot,
+                frequencies.map(|n| u8::try_from(n).unwrap_or(u8::MAX)),
+            );
         });
         for (total, length) in self.total_lengths.iter_mut().zip(lengths) {
             *total += u64::from(length);

@@ -34,7 +34,7 @@ pub mod memory;
 mod scan;
 
 pub use entry::{
-    empty_index, encode_rank, entry_stats, read_rank, index_entry, node_entry, INDEX_VERSION,
+    empty_index, encode_rank, entry_stats, index_entry, node_entry, read_rank, INDEX_VERSION,
     MAX_RANKED_TERMS, MAX_RANK_BYTES, MAX_TERM_COUNTS, MAX_TERM_LENGTH, SUMMARY_PREVIEW,
 };
 
@@ -233,7 +233,9 @@ pub fn seal_if_due_locked(store: &Store) -> Result<Option<Sealed>, ToolError> {
     if journal.size <= segment_budget(store.file_limit()) {
         return Ok(None);
     }
-    let next = segments(store)?.last().map_or(1, |(sequence, _)| sequence + 1);
+    let next = segments(store)?
+        .last()
+        .map_or(1, |(sequence, _)| sequence + 1);
     let path = segment_path(next);
     store.create_dir_all(SEGMENTS_DIR)?;
     store.rename(JOURNAL_FILE, &path)?;
