@@ -621,7 +621,7 @@ fn index_json_stays_under_4_kb_per_item_with_giant_tokens() {
 }
 
 #[test]
-fn the_index_resource_is_paged_oldest_first_with_a_cursor() {
+fn the_index_resource_is_paged_oldest_first_by_offset() {
     let project = TempProject::new("kn-page");
     let mut server = Server::start(&project.path);
     let ids: Vec<String> = (0..3)
@@ -648,16 +648,13 @@ fn the_index_resource_is_paged_oldest_first_with_a_cursor() {
         json!({"uri": "harness://knowledge/index", "page_size": 2}),
     );
     assert_eq!(page_ids(&first), ids[..2].to_vec());
-    let cursor = first["nextCursor"]
-        .as_str()
-        .expect("a next cursor")
-        .to_string();
+    assert_eq!(first["nextOffset"], json!(2));
     let second = page(
         &mut server,
-        json!({"uri": "harness://knowledge/index", "page_size": 2, "cursor": cursor}),
+        json!({"uri": "harness://knowledge/index", "page_size": 2, "offset": 2}),
     );
     assert_eq!(page_ids(&second), ids[2..].to_vec());
-    assert!(second.get("nextCursor").is_none());
+    assert!(second.get("nextOffset").is_none());
     // Without page_size, a small index is one page, as the original returns it whole.
     assert_eq!(index_ids(&mut server), ids);
     assert_eq!(server.finish(), 0);

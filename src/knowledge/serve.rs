@@ -400,9 +400,13 @@ pub fn newest_entries(store: &Store, count: usize) -> Result<Vec<Value>, ToolErr
     })
 }
 
-/// The ids of every indexed item, oldest first.
-pub fn indexed_ids(store: &Store) -> Result<Vec<String>, ToolError> {
-    memory::with_cache(store, |cache| Ok(cache.ids()))
+/// The ids of the indexed items `start..end`, oldest first, and how many there are in all.
+pub fn indexed_ids(
+    store: &Store,
+    start: usize,
+    end: usize,
+) -> Result<(Vec<String>, usize), ToolError> {
+    memory::with_cache(store, |cache| Ok((cache.ids(start, end), cache.len())))
 }
 
 /// `harness_query_knowledge`'s `max_results`: `x || 5`, clamped to [1, 20].

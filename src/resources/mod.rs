@@ -329,10 +329,23 @@ fn resource_page(
         .collect();
     let mut total = STATIC_RESOURCES.len();
     for family in RECORD_FAMILIES {
-        let ids = record_ids(store, family.kind)?;
-        let first = start.saturating_sub(total).min(ids.len());
-        let last = end.saturating_sub(total).min(ids.len());
-        for id in &ids[first..last.max(first)] {
+        let (first, last) = (start.saturating_sub(total), end.saturating_sub(total));
+        // Knowledge items are paged in the in-memory index: an unsafe id in the page is left
+        // out of it (never shown) but keeps its place, so cursors stay offsets.
+        let (ids, count) = if family.kind == "knowledge/item" {
+            let (ids, count) = indexed_ids(store, first, last)?;
+            let safe: Vec<String> = ids
+                .into_iter()
+                .filter(|id| safe_file_id(id).is_some())
+                .collect();
+            (safe, count)
+        } else {
+            let ids = record_ids(store, family.kind)?;
+            let count = ids.len();
+            let page = ids[first.min(count)..last.min(count).max(first.min(count))].to_vec();
+            (page, count)
+        };
+        for id in &ids {
             page.push(json!({
                 "uri": format!("harness://{}/{}", family.kind, percent_encode(id)),
                 "name": format!("{}{id}", family.name_prefix),
@@ -342,7 +355,7 @@ fn resource_page(
                 "annotations": {"audience": ["assistant"], "priority": family.priority}
             }));
         }
-        total += ids.len();
+        total += count;
     }
     Ok((page, total))
 }
@@ -423,7 +436,10 @@ pub fn list(store: &Store, params: &Map<String, Value>) -> Result<Value, Resourc
     let start = decode_cursor(params.get("cursor"))
         .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?;
     let (page, total) = resource_page(store, start, start.saturating_add(page_size(params)))?;
-    let end = start.min(total) + page.len();
+    let end = start
+        .saturating_add(page_size(params))
+        .min(total)
+        .max(start.min(total));
     let mut result = Map::new();
     result.insert("resources".into(), Value::Array(page));
     if end < total {
@@ -668,19 +684,19 @@ pub fn read(
 
 /// Ids of the indexed knowledge items, oldest first.
 fn knowledge_ids(store: &Store) -> Result<Vec<String>, ToolError> {
-    indexed_ids(store)
+    Ok(indexed_ids(store, 0, usize::MAX)?.0)
 }
 
-/// `harness://knowledge/index`: a page of entries (oldest first; `cursor` and `page_size` as
-/// `resources/list` takes them, [`KNOWLEDGE_INDEX_PAGE`] by default, `nextCursor` while more
-/// remain), each reduced to its
+/// `harness://knowledge/index`: a page of entries, oldest first: from `offset` (a number, 0
+/// by default), `page_size` as `resources/list` takes it ([`KNOWLEDGE_INDEX_PAGE`] by
+/// default), with `nextOffset` while more remain (a number: it reaches the agent as it is,
+/// where a cursor string would be wrapped as untrusted text). Each entry is reduced to its
 /// listing fields, text wrapped. `updatedAt` is the newest entry's time.
 fn knowledge_index_view(
     store: &Store,
     params: &Map<String, Value>,
 ) -> Result<Value, ResourceError> {
-    let start = decode_cursor(params.get("cursor"))
-        .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?;
+    let start = numeric_param(params, "offset", 0);
     let size = match params.get("page_size") {
         Some(_) => page_size(params),
         None => KNOWLEDGE_INDEX_PAGE,
@@ -708,7 +724,7 @@ fn knowledge_index_view(
     });
     let end = start.saturating_add(entries.len());
     if end < total {
-        view["nextCursor"] = json!(encode_cursor(end));
+        view["nextOffset"] = json!(end);
     }
     Ok(view)
 }

@@ -616,10 +616,12 @@ impl KnowledgeCache {
         out
     }
 
-    /// Ids of every entry, oldest first.
-    pub fn ids(&self) -> Vec<String> {
+    /// Ids of the entries `start..end` in time order (all of them: `0..usize::MAX`).
+    pub fn ids(&self, start: usize, end: usize) -> Vec<String> {
         self.by_time
             .iter()
+            .skip(start)
+            .take(end.saturating_sub(start))
             .map(|slot| self.entries[*slot as usize].id.to_string())
             .collect()
     }
