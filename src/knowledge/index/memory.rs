@@ -8,16 +8,17 @@
 //!   journal it was following (the same inode: a seal is a rename) is read on from where it
 //!   stopped;
 //! * the journal's new complete lines are read from the offset where the last read stopped;
-//! * index.json is read only when its identity is not one this process wrote or already
-//!   read: the entries another writer (a Node server) added are appended to the journal
-//!   (ingested), so they become ours; a corrupt or oversized one makes a rebuild from the
-//!   item files.
+//! * index.json is read only when its identity is neither one this process read nor the one
+//!   the export mark names (the last index.json a server of ours wrote): the entries another
+//!   writer (a Node server) added are appended to the journal (ingested), so they become
+//!   ours; a corrupt or oversized one makes a rebuild from the item files.
 //!
-//! Entries are compact: id, `ts`, lowercased tags (for the tag filter), field lengths and the
-//! place of their line (segment, offset, length), so a page of the index reads exactly its
-//! lines. Terms are interned once in a dictionary, and an inverted map (term id → (entry
-//! slot, frequency in each field, saturated at 255)) holds the ranking statistics, so a query
-//! only touches the entries that share a term with it. Slots keep fold order (an entry
+//! Entries are compact: id, `ts`, tag ids (for the tag filter) and the place of their line
+//! (segment, offset, length), so a page of the index reads exactly its lines; field lengths,
+//! time order and liveness sit in a dense array of their own. Terms are interned once in a
+//! dictionary, and an inverted map (term id → (entry slot, frequency in each field,
+//! saturated at 255), 9 bytes an occurrence) holds the ranking statistics, so a query only
+//! touches the entries that share a term with it, merging the query terms' postings by slot. Slots keep fold order (an entry
 //! replaced by a later one with the same id is retired and the replacement takes a new
 //! slot), so ties break as a fold of the files would. Live slots are also kept in time order.
 //!
