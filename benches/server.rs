@@ -4,7 +4,9 @@
 //! Every figure is a median (and p95) over repeated runs after warm-up. Latencies are also
 //! given as multiples of the floor: one durable atomic write (write + fsync + rename + fsync
 //! of the directory) of the same size, measured on the same disk in the same run. Set
-//! `BENCH_QUICK=1` for a short run (smaller knowledge bases).
+//! `BENCH_QUICK=1` for a short run (smaller knowledge bases), `BENCH_LONG=1` to add the scale
+//! run: projects of 10,000, 100,000 and 200,000 items, built once (item files written here,
+//! the index built by the server's own rebuild) and cached under `target/bench-cache/`.
 
 use codex_harness_mcp::transport::{Frame, Framer, READ_CHUNK_BYTES};
 use serde_json::{json, Value};
@@ -58,6 +60,12 @@ impl Server {
             stdout,
             next_id: 0,
         }
+    }
+
+    fn read_resource(&mut self, uri: &str) -> Duration {
+        let started = Instant::now();
+        self.request("resources/read", json!({"uri": uri}));
+        started.elapsed()
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
@@ -155,8 +163,147 @@ fn knowledge(n: usize) -> Value {
     })
 }
 
+/// The item `knowledge(n)` describes, as `harness_record_knowledge` stores it, `n` ms after
+/// a fixed time.
+fn stored_item(n: usize) -> Value {
+    let fields = knowledge(n);
+    let ts = 1_700_000_000_000u64 + n as u64;
+    let (secs, ms) = (ts / 1000, ts % 1000);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // 1970-01-01 + days, civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    let time = format!(
+        "{date}T{:02}:{:02}:{:02}.{ms:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
+    json!({
+        "id": format!("knowledge-{date}-note-{n}-{n:012x}"),
+        "ts": time,
+        "kind": "knowledge",
+        "contractId": null,
+        "title": fields["title"],
+        "summary": null,
+        "content": fields["content"],
+        "tags": fields["tags"],
+        "keyFindings": [],
+        "filesChanged": [],
+        "evidence": [],
+        "confidence": "unknown",
+        "source": {"type": null, "url": null, "path": null}
+    })
+}
+
+/// A project of `items` knowledge items, built once and cached under `target/bench-cache/`:
+/// the item files are written here, the index by the server's own rebuild.
+fn scale_project(items: usize) -> PathBuf {
+    let dir = std::env::current_dir()
+        .expect("cwd")
+        .join("target")
+        .join("bench-cache")
+        .join(format!("knowledge-{items}"));
+    let done = dir.join("built");
+    if done.exists() {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create project");
+    Server::start(&dir).call("harness_bootstrap", json!({}));
+    let items_dir = dir.join(".codex-harness/knowledge/items");
+    let started = Instant::now();
+    for n in 0..items {
+        let item = stored_item(n);
+        let id = item["id"].as_str().expect("id");
+        std::fs::write(
+            items_dir.join(format!("{id}.json")),
+            serde_json::to_vec_pretty(&item).expect("json"),
+        )
+        .expect("write item");
+    }
+    let mut server = Server::start(&dir);
+    let rebuilt = server.call("harness_rebuild_knowledge_index", json!({}));
+    drop(server);
+    eprintln!(
+        "built the {items}-item project in {:.1} s (rebuild {:.1} s)",
+        started.elapsed().as_secs_f64(),
+        rebuilt.as_secs_f64()
+    );
+    std::fs::write(done, b"").expect("mark built");
+    dir
+}
+
+/// The scale run: start-up, first use, record, query, list, index page and peak memory on
+/// projects of `levels` items.
+fn scale_run(levels: &[usize], small_record: Duration) {
+    println!("\n## Scale (cached projects)\n");
+    println!("| items | start → initialize | first query (loads the index) | record p50 / p95 | record vs 1,000 | query p50 / p95 | list p50 | index page p50 | peak RSS |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let queries = [
+        "flaky test timeout",
+        "auth token deploy error",
+        "build cache module 42",
+        "deadlock migration",
+    ];
+    for &items in levels {
+        let dir = scale_project(items);
+        let start = measure(10, 2, || {
+            let started = Instant::now();
+            let mut server = Server::start(&dir);
+            server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
+            started.elapsed()
+        });
+        let mut server = Server::start(&dir);
+        server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
+        let first = server.call("harness_query_knowledge", json!({"query": "cache"}));
+        let mut n = items;
+        let record = measure(50, 5, || {
+            n += 1;
+            server.call("harness_record_knowledge", knowledge(n))
+        });
+        let mut q = 0;
+        let query = measure(50, 5, || {
+            q += 1;
+            server.call(
+                "harness_query_knowledge",
+                json!({"query": queries[q % queries.len()]}),
+            )
+        });
+        let list = measure(50, 5, || server.call("harness_list_knowledge", json!({})));
+        let page = measure(30, 3, || server.read_resource("harness://knowledge/index"));
+        println!(
+            "| {items} | {} | {} | {} / {} | {:.2}× | {} / {} | {} | {} | {} MiB |",
+            ms(start.median),
+            ms(first),
+            ms(record.median),
+            ms(record.p95),
+            record.median.as_secs_f64() / small_record.as_secs_f64(),
+            ms(query.median),
+            ms(query.p95),
+            ms(list.median),
+            ms(page.median),
+            server.peak_rss_kib() / 1024
+        );
+    }
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if let Ok(levels) = std::env::var("BENCH_SCALE_ONLY") {
+        // For profiling one level by hand: BENCH_SCALE_ONLY=200000 (record ratio against 1 ms).
+        let levels: Vec<usize> = levels.split(',').filter_map(|l| l.parse().ok()).collect();
+        scale_run(&levels, Duration::from_millis(1));
         return;
     }
     let quick = std::env::var_os("BENCH_QUICK").is_some();
@@ -300,6 +447,10 @@ fn main() {
         );
         record_cost.push((stored, record.median));
     }
+    let thousand = record_cost
+        .iter()
+        .find(|(stored, _)| *stored >= 1_000)
+        .map(|(_, median)| *median);
     if let (Some(first), Some(last)) = (record_cost.first(), record_cost.last()) {
         println!(
             "| record cost, {} vs {} items | {:.2}× | | target ≤ 1.5× |",
@@ -346,5 +497,10 @@ fn main() {
 
     for dir in [floor_dir, start_dir, loop_dir, knowledge_dir] {
         let _ = std::fs::remove_dir_all(dir);
+    }
+    if std::env::var_os("BENCH_LONG").is_some() {
+        if let Some(thousand) = thousand {
+            scale_run(&[10_000, 100_000, 200_000], thousand);
+        }
     }
 }

@@ -155,13 +155,11 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
         .flatten(),
     );
     let server = Server::new(store, redactor, posture.to_json());
-    // A journal left by a server that was killed: folded now, so a Node server sees it.
-    server.fold_knowledge("at start-up");
     // A failed reply write ends the session with status 1: a reply the client asked for was
     // not delivered, so a supervisor must not mistake it for the clean end of input.
     let served = server.serve(std::io::stdin().lock(), output, Some(termination));
-    // Either way (end of input, a terminating signal, a failed write), fold the knowledge
-    // journal into index.json so a Node server sees every item.
+    // Either way (end of input, a terminating signal, a failed write), write the knowledge
+    // index.json so a Node server sees the newest items.
     server.fold_knowledge("at exit");
     served.map_err(|e| e.to_string())
 }

@@ -5,6 +5,7 @@ use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
 use crate::{
     dropin, fsck, installer, round10_boundary, round10_edges, round10_markers, round10_process,
     round11_crash,
+    round11_scale,
 };
 
 /// How an entry is judged.
@@ -587,7 +588,7 @@ pub fn all() -> Vec<Replay> {
             "DI-2",
             dropin::di_2,
             "SIGTERM right after acknowledged knowledge records",
-            "exit 0, every item in index.json, no journal, no residue"
+            "exit 0, every item in index.json itself, no residue"
         ),
         replay!(
             "FSCK-1",
@@ -606,6 +607,12 @@ pub fn all() -> Vec<Replay> {
             round11_crash::cs_2,
             "a power cut after the first append of the day: the new file's name was never synced",
             "every file an append creates has its directory synced before the reply"
+        ),
+        replay!(
+            "KS-1",
+            round11_scale::ks_1,
+            "an index.json past the store's file bound (planted, or another writer's)",
+            "query, record and list work; index rebuilt from the items; index.json rewritten within 1/8 of the bound"
         ),
     ]
 }

@@ -184,8 +184,9 @@ impl Fixture {
     }
 
     /// The knowledge index as a reader sees it, without asking the server: the items of
-    /// `knowledge/index.json` (absent → none) with `knowledge/index.journal.jsonl` folded in by
-    /// id, a later journal line replacing an earlier entry. Strict where the server is
+    /// `knowledge/index.json` (absent → none) with the sealed segments
+    /// (`knowledge/segments/*.jsonl`, in name order) and `knowledge/index.journal.jsonl` folded
+    /// in by id, a later line replacing an earlier entry. Strict where the server is
     /// lenient: every journal line must be complete, parse and carry an `upsert` entry with a
     /// string id (the server acknowledges a record only after its line is durable, so a torn
     /// or foreign line is a finding). Sorted by id.
@@ -203,28 +204,38 @@ impl Fixture {
                 by_id.insert(id.to_string(), entry.clone());
             }
         }
-        match std::fs::read(self.h("knowledge/index.journal.jsonl")) {
-            Ok(bytes) => {
-                ensure!(
-                    bytes.is_empty() || bytes.ends_with(b"\n"),
-                    "index journal ends with an unterminated line"
-                );
-                for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                    let record: Value = serde_json::from_slice(line)
-                        .map_err(|e| format!("index journal line does not parse: {e}"))?;
+        let mut segments: Vec<String> = self
+            .list("knowledge/segments")
+            .into_iter()
+            .filter(|name| name.ends_with(".jsonl"))
+            .map(|name| format!("knowledge/segments/{name}"))
+            .collect();
+        segments.sort();
+        segments.push("knowledge/index.journal.jsonl".into());
+        for rel in segments {
+            match std::fs::read(self.h(&rel)) {
+                Ok(bytes) => {
                     ensure!(
-                        record["op"] == "upsert",
-                        "index journal op {}",
-                        record["op"]
+                        bytes.is_empty() || bytes.ends_with(b"\n"),
+                        "index journal ends with an unterminated line"
                     );
-                    let id = record["entry"]["id"]
-                        .as_str()
-                        .ok_or("index journal entry without a string id")?;
-                    by_id.insert(id.to_string(), record["entry"].clone());
+                    for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                        let record: Value = serde_json::from_slice(line)
+                            .map_err(|e| format!("index journal line does not parse: {e}"))?;
+                        ensure!(
+                            record["op"] == "upsert",
+                            "index journal op {}",
+                            record["op"]
+                        );
+                        let id = record["entry"]["id"]
+                            .as_str()
+                            .ok_or("index journal entry without a string id")?;
+                        by_id.insert(id.to_string(), record["entry"].clone());
+                    }
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("read index journal: {e}")),
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(format!("read index journal: {e}")),
         }
         Ok(by_id.into_values().collect())
     }

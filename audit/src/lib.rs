@@ -25,6 +25,7 @@ mod round10_edges;
 mod round10_markers;
 mod round10_process;
 mod round11_crash;
+mod round11_scale;
 mod store;
 mod workflow;
 

@@ -5,12 +5,12 @@
 
 use super::{Finding, Repair};
 use crate::clock::epoch_ms;
-use crate::harness::knowledge::index::{
-    scan_index, scan_journal, INDEX_FILE, ITEMS_DIR, JOURNAL_FILE,
-};
 use crate::harness::state::STATE_FILE;
 use crate::harness::ToolError;
 use crate::json::parse_lenient;
+use crate::knowledge::index::{
+    scan_index, scan_segment, segments, INDEX_FILE, ITEMS_DIR, JOURNAL_FILE, SEGMENTS_DIR,
+};
 use crate::sanitize::safe_file_id;
 use crate::store::{EntryKind, Store, StoreError, LOCK_STALE_MS, TEMP_MAX_AGE_MS};
 use serde_json::Value;
@@ -154,7 +154,7 @@ fn lock_file(store: &Store, rel: &str, now: i64, findings: &mut Vec<Finding>) {
 }
 
 /// Reads a regular file through the store (which refuses several links) and parses JSON and
-/// JSONL. The index and its journal are the knowledge check's.
+/// JSONL. The index, its journal and segments are the knowledge check's.
 fn regular_file(store: &Store, rel: &str, tree: &mut Tree, findings: &mut Vec<Finding>) {
     tree.files.insert(rel.to_string());
     let bytes = match store.read(rel) {
@@ -170,7 +170,7 @@ fn regular_file(store: &Store, rel: &str, tree: &mut Tree, findings: &mut Vec<Fi
             return;
         }
     };
-    if rel == INDEX_FILE || rel == JOURNAL_FILE {
+    if rel == INDEX_FILE || rel == JOURNAL_FILE || rel.starts_with(SEGMENTS_DIR) {
         return;
     }
     if rel.ends_with(".json") {
@@ -278,8 +278,8 @@ fn counters(tree: &Tree, findings: &mut Vec<Finding>) {
     }
 }
 
-/// The ids the index names: its entries (`None` if index.json is corrupt), the journal's,
-/// and how many usable journal lines there are.
+/// The ids the index names: index.json's entries (`None` if it is corrupt), those of the
+/// segments and the journal, and how many journal entries index.json lacks.
 struct Indexed {
     index: Option<BTreeSet<String>>,
     journal: BTreeSet<String>,
@@ -296,13 +296,23 @@ fn indexed_ids(store: &Store) -> Result<Indexed, ToolError> {
         None => None,
     };
     let mut journal = BTreeSet::new();
-    let mut journal_lines = 0;
+    let mut journaled = BTreeSet::new();
+    for (_, path) in segments(store)? {
+        if let Some(mut file) = store.open_read(&path)? {
+            scan_segment(&mut file, 0, &mut |_, _, entry| {
+                journal.extend(id_of(&entry))
+            })?;
+        }
+    }
     if let Some(mut file) = store.open_read(JOURNAL_FILE)? {
-        scan_journal(&mut file, 0, &mut |_, _, _, entry| {
-            journal_lines += 1;
-            journal.extend(id_of(&entry));
+        scan_segment(&mut file, 0, &mut |_, _, entry| {
+            journaled.extend(id_of(&entry));
         })?;
     }
+    let journal_lines = index
+        .as_ref()
+        .map_or(journaled.len(), |index| journaled.difference(index).count());
+    journal.extend(journaled);
     Ok(Indexed {
         index,
         journal,
@@ -310,7 +320,7 @@ fn indexed_ids(store: &Store) -> Result<Indexed, ToolError> {
     })
 }
 
-/// index.json plus the journal name exactly the items in `knowledge/items/`.
+/// index.json, the segments and the journal name exactly the items in `knowledge/items/`.
 fn knowledge_index(
     store: &Store,
     tree: &Tree,
@@ -358,8 +368,8 @@ fn knowledge_index(
     if journal_lines > 0 {
         findings.push(finding(
             JOURNAL_FILE,
-            format!("holds {journal_lines} entries not yet folded into index.json (a server was killed)"),
-            "run with --repair to fold it (a Node server sees journaled items only after that)",
+            format!("holds {journal_lines} entries not yet written to index.json (a server was killed, or has not sealed or exited since)"),
+            "run with --repair to write index.json (a Node server sees the newest items only after that)",
             Some(Repair::FoldJournal),
         ));
     }

@@ -30,9 +30,10 @@ pub const EXIT_UNCHECKED: u8 = 2;
 /// A safe repair `--repair` may make for a finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Repair {
-    /// Rebuild `knowledge/index.json` from `knowledge/items/` (removes the journal).
+    /// Rebuild the knowledge index (segments, journal, index.json) from `knowledge/items/`.
     RebuildIndex,
-    /// Fold the pending journal into `knowledge/index.json`.
+    /// Write `knowledge/index.json` from the current index (the journal's newest entries are
+    /// not in it yet).
     FoldJournal,
     /// Remove an orphaned temp file (its relative path).
     RemoveTemp(String),

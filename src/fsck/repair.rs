@@ -1,5 +1,5 @@
-//! The safe repairs of `fsck --repair`: rebuild the knowledge index from the items, fold a
-//! pending journal, remove an orphaned temp file. Each first copies what it will replace or
+//! The safe repairs of `fsck --repair`: rebuild the knowledge index from the items, write
+//! index.json from the index, remove an orphaned temp file. Each first copies what it will replace or
 //! remove to `backups/fsck-<epoch ms>/<same path>`; a repair whose backup fails is not made.
 //!
 //! It must never: delete or rewrite a record (contracts, traces, gates, items, evals,
@@ -7,8 +7,8 @@
 
 use super::check::BACKUPS_DIR;
 use super::{Finding, Repair};
-use crate::harness::knowledge::index::{self, INDEX_FILE, JOURNAL_FILE};
 use crate::harness::ToolError;
+use crate::knowledge::index::{memory, segments, INDEX_FILE, JOURNAL_FILE};
 use crate::store::{Store, HARNESS_DIR_NAME};
 
 /// What the repairs did: a line for each, and how many findings they resolved.
@@ -51,19 +51,25 @@ pub fn run(store: &Store, findings: &[Finding]) -> Outcome {
     };
     let (rebuilds, folds) = (count(&Repair::RebuildIndex), count(&Repair::FoldJournal));
     if rebuilds > 0 {
-        let result = back_up(store, &backup, &[INDEX_FILE, JOURNAL_FILE])
-            .and_then(|()| index::rebuild(store).map(drop));
+        let result = segments(store)
+            .and_then(|sealed| {
+                let mut paths = vec![INDEX_FILE, JOURNAL_FILE];
+                paths.extend(sealed.iter().map(|(_, path)| path.as_str()));
+                back_up(store, &backup, &paths)
+            })
+            .and_then(|()| memory::rebuild(store).map(drop));
         record(
             result,
             format!("{HARNESS_DIR_NAME}/{INDEX_FILE} rebuilt from the items"),
             rebuilds + folds,
         );
     } else if folds > 0 {
-        let result = back_up(store, &backup, &[INDEX_FILE, JOURNAL_FILE])
-            .and_then(|()| index::compact_if_pending(store));
+        let result = back_up(store, &backup, &[INDEX_FILE]).and_then(|()| memory::export(store));
         record(
             result,
-            format!("{HARNESS_DIR_NAME}/{JOURNAL_FILE} folded into index.json"),
+            format!(
+                "{HARNESS_DIR_NAME}/{INDEX_FILE} written with the newest entries of {JOURNAL_FILE}"
+            ),
             folds,
         );
     }

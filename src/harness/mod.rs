@@ -6,7 +6,6 @@ mod args;
 pub mod evals;
 pub mod governance;
 pub mod injection;
-pub mod knowledge;
 pub mod policy;
 pub mod records;
 pub mod reports;

@@ -6,13 +6,13 @@
 use super::evals::{block_or_none, bullets, or_none, or_unknown, template};
 use super::evals::{read_all, Fields, Kind};
 use super::governance::{self, AuditRequest};
-use super::knowledge::{list_recent_knowledge, read_index};
 use super::records::{bullets as bullets_of, sort_newest_first, UNTRUSTED_NOTICE};
 use super::records::{load_contract, read_all_records, read_recent_gates, read_recent_traces};
 use super::state::load_state;
 use super::{truthy, ToolError};
 use crate::agent_text;
 use crate::clock::now_iso;
+use crate::knowledge::serve::{list_recent_knowledge, newest_entries};
 use crate::sanitize::{js_string, sanitize_text, AgentText};
 use crate::store::Store;
 use serde_json::{Map, Value};
@@ -1094,8 +1094,7 @@ pub fn spec_text(store: &Store, max_traces: usize) -> Result<AgentText, ToolErro
     let state = load_state(store)?;
     let contracts = read_all_records(store, "contracts")?.records;
     let traces = read_recent_traces(store, max_traces)?;
-    let index = read_index(store)?;
-    let knowledge = index["items"].as_array().cloned().unwrap_or_default();
+    let knowledge = newest_entries(store, 8)?;
     Ok(render_spec(&SpecInputs {
         project_path: store.project_path(),
         state: &state,

@@ -108,13 +108,14 @@ impl Server {
         Some(reply)
     }
 
-    /// Folds a pending knowledge journal into `index.json` (the one file a Node server reads).
-    /// A failure loses nothing (the journal stays and is folded later), so it is a warning.
+    /// Writes `knowledge/index.json` (the one file a Node server reads) if records are pending
+    /// for it. A failure loses nothing (the segments and journal hold every record, and the
+    /// export is retried later), so it is a warning.
     pub fn fold_knowledge(&self, when: &str) {
-        if let Err(error) = crate::harness::knowledge::compact_if_pending(&self.store) {
+        if let Err(error) = crate::knowledge::serve::export_if_pending(&self.store) {
             let message = self.redactor.redact(&error.0);
             log::line(format_args!(
-                "codex-harness-mcp: warning: knowledge index not compacted {when}: {message}"
+                "codex-harness-mcp: warning: knowledge/index.json not written {when}: {message}"
             ));
         }
     }
@@ -132,7 +133,8 @@ impl Server {
     /// otherwise have every later request executed and its answer discarded). While a request
     /// waits on a lock, the session watches `input` for its cancellation. A signal on `stop`
     /// ends the session like the end of input, once the request in flight is answered; a
-    /// pause of [`IDLE_FOLD_AFTER`] after a request folds the knowledge journal.
+    /// pause of [`IDLE_FOLD_AFTER`] after start-up or a request writes the knowledge
+    /// index.json if records are pending for it.
     pub fn serve<R, W>(
         &self,
         input: R,
@@ -162,7 +164,9 @@ impl Server {
         let mut framer = Framer::new();
         let mut frames = Vec::new();
         let mut finished = false;
-        let mut served_since_idle = false;
+        // True at start-up too: a journal a killed server left is exported at the first idle
+        // pause, after the first replies rather than before them.
+        let mut served_since_idle = true;
         while !finished {
             let idle = served_since_idle.then_some(IDLE_FOLD_AFTER);
             // The borrow ends before any frame is handled: the lock wait borrows again.

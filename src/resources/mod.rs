@@ -9,7 +9,6 @@ pub use uri::{parse as parse_uri, percent_encode, HarnessUri};
 
 use crate::harness::evals::{self, Kind};
 use crate::harness::governance::{self, AuditRequest};
-use crate::harness::knowledge::{load_item, read_index, render_knowledge_item};
 use crate::harness::records::{
     agent_safe_gate, agent_safe_trace, contract_summary, load_record, names_with_suffix,
     read_all_records, read_listed, read_recent_traces, render_contract, Listing,
@@ -18,6 +17,7 @@ use crate::harness::records::{wrap, wrap_list, wrap_or_null};
 use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
 use crate::harness::{ensure_harness, reports, ToolError};
 use crate::json::to_pretty_file;
+use crate::knowledge::serve::{index_page, indexed_ids, load_item, render_knowledge_item};
 use crate::sanitize::{echo, js_string, safe_file_id, vouch_server_tree, AgentJson, AgentText};
 use crate::store::Store;
 use crate::tools::knowledge::recent_knowledge;
@@ -26,6 +26,8 @@ use serde_json::{json, Map, Value};
 /// Largest and default `resources/list` page.
 pub const MAX_PAGE_SIZE: usize = 500;
 pub const DEFAULT_PAGE_SIZE: usize = 200;
+/// Entries in a page of `harness://knowledge/index` when `page_size` is not given.
+pub const KNOWLEDGE_INDEX_PAGE: usize = 50;
 
 /// Why a resource request failed; the protocol layer maps each to its JSON-RPC code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -308,19 +310,44 @@ fn file_ids(store: &Store, dir: &str) -> Result<Vec<String>, ToolError> {
         .collect())
 }
 
-/// Every resource, static ones first, then one per stored record.
-fn all_resources(store: &Store) -> Result<Vec<Value>, ResourceError> {
-    let mut entries: Vec<Value> = STATIC_RESOURCES
+/// The resources `start..end` of the full listing (static ones, then each family's records),
+/// and how many there are in all. Only the page is built: a listing of 200,000 records costs
+/// their ids, not 200,000 resource objects.
+fn resource_page(
+    store: &Store,
+    start: usize,
+    end: usize,
+) -> Result<(Vec<Value>, usize), ResourceError> {
+    let mut page: Vec<Value> = STATIC_RESOURCES
         .iter()
-        .map(|r| {
+        .enumerate()
+        .filter(|(n, _)| (start..end).contains(n))
+        .map(|(_, r)| {
             json!({"uri": r.uri, "name": r.name, "title": r.title, "description": r.description,
                    "mimeType": mime(r.json), "annotations": {"audience": ["assistant"], "priority": r.priority}})
         })
         .collect();
+    let mut total = STATIC_RESOURCES.len();
     for family in RECORD_FAMILIES {
-        for id in record_ids(store, family.kind)? {
-            entries.push(json!({
-                "uri": format!("harness://{}/{}", family.kind, percent_encode(&id)),
+        let (first, last) = (start.saturating_sub(total), end.saturating_sub(total));
+        // Knowledge items are paged in the in-memory index: an unsafe id in the page is left
+        // out of it (never shown) but keeps its place, so cursors stay offsets.
+        let (ids, count) = if family.kind == "knowledge/item" {
+            let (ids, count) = indexed_ids(store, first, last)?;
+            let safe: Vec<String> = ids
+                .into_iter()
+                .filter(|id| safe_file_id(id).is_some())
+                .collect();
+            (safe, count)
+        } else {
+            let ids = record_ids(store, family.kind)?;
+            let count = ids.len();
+            let page = ids[first.min(count)..last.min(count).max(first.min(count))].to_vec();
+            (page, count)
+        };
+        for id in &ids {
+            page.push(json!({
+                "uri": format!("harness://{}/{}", family.kind, percent_encode(id)),
                 "name": format!("{}{id}", family.name_prefix),
                 "title": format!("{}{id}", family.title_prefix),
                 "description": format!("Markdown view of the stored {} {id}, with untrusted data boundaries.", family.noun),
@@ -328,8 +355,9 @@ fn all_resources(store: &Store) -> Result<Vec<Value>, ResourceError> {
                 "annotations": {"audience": ["assistant"], "priority": family.priority}
             }));
         }
+        total += count;
     }
-    Ok(entries)
+    Ok((page, total))
 }
 
 const CURSOR_PREFIX: &str = "offset:";
@@ -405,17 +433,16 @@ fn page_size(params: &Map<String, Value>) -> usize {
 
 /// `resources/list` with `offset:N` cursors (clamped to the list).
 pub fn list(store: &Store, params: &Map<String, Value>) -> Result<Value, ResourceError> {
-    let entries = all_resources(store)?;
     let start = decode_cursor(params.get("cursor"))
-        .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?
-        .min(entries.len());
-    let end = (start + page_size(params)).min(entries.len());
+        .ok_or_else(|| ResourceError::InvalidCursor("Invalid cursor.".into()))?;
+    let (page, total) = resource_page(store, start, start.saturating_add(page_size(params)))?;
+    let end = start
+        .saturating_add(page_size(params))
+        .min(total)
+        .max(start.min(total));
     let mut result = Map::new();
-    result.insert(
-        "resources".into(),
-        Value::Array(entries[start..end].to_vec()),
-    );
-    if end < entries.len() {
+    result.insert("resources".into(), Value::Array(page));
+    if end < total {
         result.insert("nextCursor".into(), json!(encode_cursor(end)));
     }
     Ok(Value::Object(result))
@@ -627,7 +654,7 @@ pub fn read(
         }
         ("knowledge", "index") => Ok(json_contents(
             &uri,
-            json!({"projectPath": project_path, "index": knowledge_index_view(store)?}),
+            json!({"projectPath": project_path, "index": knowledge_index_view(store, params)?}),
         )),
         ("knowledge", "recent") => {
             let limit = numeric_param(params, "max_results", 8);
@@ -657,38 +684,49 @@ pub fn read(
 
 /// Ids of the indexed knowledge items, oldest first.
 fn knowledge_ids(store: &Store) -> Result<Vec<String>, ToolError> {
-    let index = read_index(store)?;
-    Ok(index["items"]
-        .as_array()
-        .map(|items| items.iter().map(|entry| js_string(&entry["id"])).collect())
-        .unwrap_or_default())
+    Ok(indexed_ids(store, 0, usize::MAX)?.0)
 }
 
-/// `harness://knowledge/index`: each entry reduced to its listing fields, text wrapped.
-fn knowledge_index_view(store: &Store) -> Result<Value, ToolError> {
-    let index = read_index(store)?;
-    let items: Vec<Value> = index["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|entry| {
-                    json!({
-                        "id": entry.get("id"),
-                        "ts": entry.get("ts"),
-                        "kind": entry.get("kind"),
-                        "title": wrap(entry.get("title"), "knowledge.title"),
-                        "summary": wrap_or_null(entry.get("summary"), "knowledge.summary"),
-                        "tags": wrap_list(entry.get("tags"), "knowledge.tags"),
-                        "confidence": entry.get("confidence")
-                    })
-                })
-                .collect()
+/// `harness://knowledge/index`: a page of entries, oldest first: from `offset` (a number, 0
+/// by default), `page_size` as `resources/list` takes it ([`KNOWLEDGE_INDEX_PAGE`] by
+/// default), with `nextOffset` while more remain (a number: it reaches the agent as it is,
+/// where a cursor string would be wrapped as untrusted text). Each entry is reduced to its
+/// listing fields, text wrapped. `updatedAt` is the newest entry's time.
+fn knowledge_index_view(
+    store: &Store,
+    params: &Map<String, Value>,
+) -> Result<Value, ResourceError> {
+    let start = numeric_param(params, "offset", 0);
+    let size = match params.get("page_size") {
+        Some(_) => page_size(params),
+        None => KNOWLEDGE_INDEX_PAGE,
+    };
+    let (entries, total) = index_page(store, start, size)?;
+    let newest = crate::knowledge::serve::newest_entries(store, 1)?;
+    let items: Vec<Value> = entries
+        .iter()
+        .map(|entry| {
+            json!({
+                "id": entry.get("id"),
+                "ts": entry.get("ts"),
+                "kind": entry.get("kind"),
+                "title": wrap(entry.get("title"), "knowledge.title"),
+                "summary": wrap_or_null(entry.get("summary"), "knowledge.summary"),
+                "tags": wrap_list(entry.get("tags"), "knowledge.tags"),
+                "confidence": entry.get("confidence")
+            })
         })
-        .unwrap_or_default();
-    Ok(
-        json!({"version": index.get("version"), "updatedAt": index.get("updatedAt"), "items": items}),
-    )
+        .collect();
+    let mut view = json!({
+        "version": crate::knowledge::index::INDEX_VERSION,
+        "updatedAt": newest.first().and_then(|e| e.get("ts")).cloned().unwrap_or(Value::Null),
+        "items": items
+    });
+    let end = start.saturating_add(entries.len());
+    if end < total {
+        view["nextOffset"] = json!(end);
+    }
+    Ok(view)
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub enum StoreError {
     NotRegular { path: String, what: &'static str },
     /// A file is larger than the store reads into memory.
     TooLarge { path: String, limit: u64 },
+    /// A write or append would make a file larger than the store reads back.
+    WouldExceed { path: String, limit: u64 },
     /// A JSON record could not be parsed.
     Corrupt { path: String, reason: String },
     /// A lock was held by someone else for too long.
@@ -44,6 +46,10 @@ impl std::fmt::Display for StoreError {
             StoreError::TooLarge { path, limit } => {
                 write!(f, "Refusing to read {path}: larger than {limit} bytes")
             }
+            StoreError::WouldExceed { path, limit } => write!(
+                f,
+                "Refusing to write {path}: it would exceed {limit} bytes, the largest file the server reads back; nothing was written"
+            ),
             StoreError::Corrupt { path, reason } => write!(f, "Invalid JSON in {path}: {reason}"),
             StoreError::LockTimeout { kind, waited_ms } => {
                 write!(f, "harness {kind} lock timeout after {waited_ms}ms")

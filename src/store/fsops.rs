@@ -4,7 +4,7 @@
 use super::error::StoreError;
 use super::open::{check_relative, open_beneath, open_dir, DirFd};
 use super::oplog::{self, LoggedFile};
-use super::{Store, MAX_FILE_BYTES};
+use super::Store;
 use crate::sanitize::random_hex;
 use rustix::fs::{self, AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -66,7 +66,7 @@ fn check_regular(fd: BorrowedFd<'_>, rel: &str) -> Result<fs::Stat, StoreError> 
 
 impl Store {
     /// Reads a whole file; `Ok(None)` when it does not exist. The checks are
-    /// [`Store::open_read`]'s; the read itself stops one byte past [`MAX_FILE_BYTES`], so a
+    /// [`Store::open_read`]'s; the read itself stops one byte past [`Store::file_limit`], so a
     /// file that grows after the check is refused rather than read without bound.
     pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(opened) = self.open_read(rel)? else {
@@ -74,13 +74,13 @@ impl Store {
         };
         let mut bytes = Vec::new();
         (&opened.file)
-            .take(MAX_FILE_BYTES + 1)
+            .take(self.file_limit() + 1)
             .read_to_end(&mut bytes)
             .map_err(|source| io_error("read", rel, source))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
+        if bytes.len() as u64 > self.file_limit() {
             return Err(StoreError::TooLarge {
                 path: rel.to_string(),
-                limit: MAX_FILE_BYTES,
+                limit: self.file_limit(),
             });
         }
         Ok(Some(bytes))
@@ -230,7 +230,8 @@ impl Store {
             Placement::Replace => fs::RenameFlags::empty(),
             Placement::CreateNew => fs::RenameFlags::NOREPLACE,
         };
-        let placed = write_with(file, sync, rel, fill).and_then(|()| {
+        let limit = self.file_limit();
+        let placed = write_with(file, sync, rel, limit, fill).and_then(|()| {
             match oplog::renameat(parent.as_fd(), &temp, parent.as_fd(), name, flags) {
                 Ok(()) => Ok(true),
                 Err(Errno::EXIST) if placement == Placement::CreateNew => Ok(false),
@@ -269,6 +270,12 @@ impl Store {
         };
         let stat = check_regular(fd.as_fd(), rel)?;
         let size = stat.st_size as u64;
+        if size + line.len() as u64 > self.file_limit() {
+            return Err(StoreError::WouldExceed {
+                path: rel.to_string(),
+                limit: self.file_limit(),
+            });
+        }
         if size > 0 {
             let mut last = [0u8; 1];
             fs::seek(&fd, fs::SeekFrom::End(-1))
@@ -422,15 +429,55 @@ enum Sync {
     PageCache,
 }
 
+/// A writer that refuses to take more than `limit` bytes.
+struct Capped<W> {
+    inner: W,
+    written: u64,
+    limit: u64,
+    exceeded: bool,
+}
+
+impl<W: Write> Write for Capped<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.written + bytes.len() as u64 > self.limit {
+            self.exceeded = true;
+            return Err(std::io::Error::other("file size limit"));
+        }
+        let count = self.inner.write(bytes)?;
+        self.written += count as u64;
+        Ok(count)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Fills a new file through a buffer; content past `limit` bytes is refused
+/// ([`StoreError::WouldExceed`]), before it is placed.
 fn write_with(
     fd: OwnedFd,
     sync: Sync,
     rel: &str,
+    limit: u64,
     fill: &mut dyn FnMut(&mut dyn Write) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, LoggedFile(File::from(fd)));
-    fill(&mut out)?;
+    let mut out = Capped {
+        inner: std::io::BufWriter::with_capacity(64 * 1024, LoggedFile(File::from(fd))),
+        written: 0,
+        limit,
+        exceeded: false,
+    };
+    let filled = fill(&mut out);
+    if out.exceeded {
+        return Err(StoreError::WouldExceed {
+            path: rel.to_string(),
+            limit,
+        });
+    }
+    filled?;
     let file = out
+        .inner
         .into_inner()
         .map_err(|error| io_error("write", rel, error.into_error()))?;
     if sync == Sync::Durable {
@@ -505,6 +552,11 @@ pub struct ReadFile {
 }
 
 impl ReadFile {
+    /// The path it was opened by, relative to the harness directory.
+    pub fn rel(&self) -> &str {
+        &self.rel
+    }
+
     /// The identity of the opened file, taken when it was opened.
     pub fn id(&self) -> FileId {
         self.id
@@ -549,7 +601,7 @@ impl Store {
     }
 
     /// Opens `rel` for streaming reads, with the checks of [`Store::read`] (regular file, one
-    /// link, at most [`MAX_FILE_BYTES`]); `Ok(None)` when it does not exist.
+    /// link, at most [`Store::file_limit`]); `Ok(None)` when it does not exist.
     pub fn open_read(&self, rel: &str) -> Result<Option<ReadFile>, StoreError> {
         // O_NONBLOCK: opening a planted FIFO must not hang the server; it is refused below.
         let fd = match open_beneath(
@@ -563,10 +615,10 @@ impl Store {
             Err(error) => return Err(error),
         };
         let stat = check_regular(fd.as_fd(), rel)?;
-        if stat.st_size as u64 > MAX_FILE_BYTES {
+        if stat.st_size as u64 > self.file_limit() {
             return Err(StoreError::TooLarge {
                 path: rel.to_string(),
-                limit: MAX_FILE_BYTES,
+                limit: self.file_limit(),
             });
         }
         Ok(Some(ReadFile {

@@ -33,7 +33,9 @@ pub use walk::{Entry, EntryKind};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-/// Largest file the store will read into memory.
+/// Largest file the store will read, and so the largest it will write: a write or append
+/// that would make a file larger is refused, so the server never writes what it then refuses
+/// to read.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The opened `.codex-harness/` directory of the pinned project.
@@ -52,6 +54,9 @@ pub struct Store {
     /// Set once the harness layout has been created in this process; later calls skip the
     /// seventeen `mkdirat`s (a directory removed meanwhile is recreated on first write).
     layout_ready: std::sync::atomic::AtomicBool,
+    /// The size bound of every file read and written ([`MAX_FILE_BYTES`] unless a test
+    /// lowers it with [`Store::with_file_limit`]).
+    file_limit: u64,
 }
 
 impl Store {
@@ -76,7 +81,21 @@ impl Store {
             harness_path: project_path.join(HARNESS_DIR_NAME),
             launch_dir: std::env::current_dir().unwrap_or_else(|_| project_path.to_path_buf()),
             layout_ready: std::sync::atomic::AtomicBool::new(false),
+            file_limit: MAX_FILE_BYTES,
         })
+    }
+
+    /// The same store with a lower file size bound, so tests can reach the bound (and
+    /// everything sized from it) without writing 64 MiB. The bound is never raised.
+    #[doc(hidden)]
+    pub fn with_file_limit(mut self, bytes: u64) -> Store {
+        self.file_limit = bytes.min(MAX_FILE_BYTES);
+        self
+    }
+
+    /// The size bound of every file this store reads or writes.
+    pub fn file_limit(&self) -> u64 {
+        self.file_limit
     }
 
     pub fn project_path(&self) -> &Path {

@@ -1,16 +1,17 @@
 //! Knowledge tools: record_knowledge, record_research, record_lesson, query_knowledge,
 //! list_knowledge and rebuild_knowledge_index. Argument handling and result shapes only; the
-//! files, the index and the ranking live in [`crate::harness::knowledge`].
+//! files, the index and the ranking live in [`crate::knowledge`].
 
 use super::workspace::project_path;
 use super::ToolOutput;
-use crate::harness::knowledge::{
-    agent_safe_knowledge_item, build_item, index, list_recent_knowledge, max_results, query,
-    store_item,
-};
 use crate::harness::records::Listing;
 use crate::harness::state::{bump, mutate_state, push_event};
 use crate::harness::{Args, ToolError};
+use crate::knowledge::index::read_export;
+use crate::knowledge::serve::{
+    agent_safe_knowledge_item, build_item, list_recent_knowledge, max_results, query, rebuild,
+    store_item,
+};
 use crate::sanitize::untrusted_block;
 use crate::store::Store;
 use serde_json::{json, Map, Value};
@@ -113,12 +114,11 @@ pub fn recent_knowledge(store: &Store, limit: usize) -> Result<Value, ToolError>
 }
 
 pub fn rebuild_knowledge_index(store: &Store, _args: Args<'_>) -> Result<ToolOutput, ToolError> {
-    let (rebuilt, skipped) = index::rebuild(store)?;
-    let item_count = rebuilt["items"].as_array().map_or(0, Vec::len);
+    let (item_count, skipped) = rebuild(store)?;
     let mut result = json!({
         "projectPath": project_path(store),
         "itemCount": item_count,
-        "index": index::original_shape(&rebuilt)
+        "index": read_export(store)?
     });
     Listing::report_into(&skipped, &mut result);
     Ok(ToolOutput::Object(result))

@@ -1,33 +1,30 @@
-//! Knowledge items: building a record from tool arguments, where its files go, its agent-safe
-//! projection and Markdown companion, listing, and retrieval. The index and its journal are in
-//! [`index`]; tokenizing and ranking are pure functions in [`crate::knowledge`].
+//! Serving knowledge: building an item from tool arguments, where its files go, its
+//! agent-safe projection and Markdown companion, listing, paging and retrieval.
 //!
-//! Retrieval ranks the in-memory index ([`cache`], kept in step with index.json and its
-//! journal), scoring only the entries that share a term with the query, then opens only the
-//! item files of the results it returns. It must never write an item file, and never take the
-//! state lock while holding the index lock.
+//! Retrieval ranks the in-memory index ([`memory`]), scoring only the entries that share a
+//! term with the query, then opens only the item files of the results it returns; listing
+//! and paging read only the entries they return. Nothing here reads a whole index file. It
+//! must never write an item file after creating it, and never take the state lock while
+//! holding the index lock.
 
-pub mod cache;
-pub mod index;
-mod scan;
-
-use super::records::{
-    bullet_list, load_record, strings, wrap, wrap_list, wrap_or_null, UNTRUSTED_NOTICE,
-};
-use super::{truthy, Args, ToolError};
+use super::index::{self, memory};
 use crate::agent_text;
 use crate::clock::{now_iso, today};
+use crate::harness::records::{
+    bullet_list, load_record, strings, wrap, wrap_list, wrap_or_null, UNTRUSTED_NOTICE,
+};
+use crate::harness::{truthy, Args, ToolError};
 use crate::json::to_pretty_file;
 use crate::knowledge::{analyze, tokenize};
 use crate::sanitize::{
     js_string, random_hex, sanitize_list, sanitize_nullable, sanitize_text, slugify, utf16_slice,
     AgentText, Form, MAX_TEXT_LENGTH,
 };
-use crate::store::LockKind;
 use crate::store::Store;
 use serde_json::{json, Map, Value};
 
-pub use index::{compact_if_pending, read_index, INDEX_FILE, ITEMS_DIR, JOURNAL_FILE};
+pub use index::ITEMS_DIR;
+pub use memory::{export_if_pending, rebuild};
 
 /// The kinds an item may have; anything else is stored as `knowledge`.
 pub const KINDS: [&str; 7] = [
@@ -136,7 +133,7 @@ pub fn markdown_path(item: &Value) -> String {
 }
 
 /// Writes an item's JSON and Markdown and records it in the index. The caller holds the
-/// state lock (the index lock is taken inside it).
+/// state lock (the index lock is taken inside it, see [`memory::record`]).
 pub fn store_item(store: &Store, item: &Value) -> Result<(), ToolError> {
     let id = js_string(&item["id"]);
     store.create_new(
@@ -147,16 +144,7 @@ pub fn store_item(store: &Store, item: &Value) -> Result<(), ToolError> {
         &markdown_path(item),
         render_knowledge_item(item).as_str().as_bytes(),
     )?;
-    let line = index::journal_line(item);
-    let _lock = store.lock(LockKind::KnowledgeIndex)?;
-    index::append_locked(store, &line)?;
-    cache::note_append(store)?;
-    if index::journal_due(store)? {
-        if let Some(compaction) = index::compact_locked(store)? {
-            cache::note_compaction(store, &compaction);
-        }
-    }
-    Ok(())
+    memory::record(store, &index::entry_line(&index::index_entry(item)))
 }
 
 /// A stored item by id; `None` if the id is unsafe or the file is missing.
@@ -286,7 +274,7 @@ pub fn render_knowledge_item(item: &Value) -> AgentText {
 /// The newest `limit` items, agent-safe, newest first (as `harness_list_knowledge`): entries
 /// come from the index (no rebuild when it is empty), items whose file is gone are skipped.
 pub fn list_recent_knowledge(store: &Store, limit: usize) -> Result<Vec<Value>, ToolError> {
-    let ids = cache::with_cache(store, |cache| Ok(cache.recent(limit)))?;
+    let ids = memory::with_cache(store, |cache| Ok(cache.recent(limit)))?;
     let mut items = Vec::new();
     for id in ids {
         if let Some(item) = load_item(store, &id)? {
@@ -354,14 +342,14 @@ pub fn query(
     max_results: usize,
 ) -> Result<Vec<Hit>, ToolError> {
     let tokens = tokenize(query);
-    if cache::with_cache(store, |cache| Ok(cache.is_empty()))? {
-        index::rebuild(store)?;
+    if memory::with_cache(store, |cache| Ok(cache.is_empty()))? {
+        memory::rebuild(store)?;
     }
     let filter: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
     let terms = query_terms(query);
     let everything = query.is_empty() && tokens.is_empty();
     let rank = |limit: usize| {
-        cache::with_cache(store, |cache| {
+        memory::with_cache(store, |cache| {
             Ok(cache.rank(&terms, &filter, everything, tokens.is_empty(), limit))
         })
     };
@@ -389,6 +377,36 @@ pub fn query(
         ranked = rank(usize::MAX)?;
         complete = true;
     }
+}
+
+/// A page of the index in time order, as index entries, and how many there are in all.
+pub fn index_page(
+    store: &Store,
+    start: usize,
+    count: usize,
+) -> Result<(Vec<Value>, usize), ToolError> {
+    memory::with_cache(store, |cache| {
+        Ok((cache.page(store, start, count)?, cache.len()))
+    })
+}
+
+/// The newest `count` index entries, newest first.
+pub fn newest_entries(store: &Store, count: usize) -> Result<Vec<Value>, ToolError> {
+    memory::with_cache(store, |cache| {
+        let total = cache.len();
+        let mut page = cache.page(store, total.saturating_sub(count), count)?;
+        page.reverse();
+        Ok(page)
+    })
+}
+
+/// The ids of the indexed items `start..end`, oldest first, and how many there are in all.
+pub fn indexed_ids(
+    store: &Store,
+    start: usize,
+    end: usize,
+) -> Result<(Vec<String>, usize), ToolError> {
+    memory::with_cache(store, |cache| Ok((cache.ids(start, end), cache.len())))
 }
 
 /// `harness_query_knowledge`'s `max_results`: `x || 5`, clamped to [1, 20].
