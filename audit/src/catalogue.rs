@@ -4,6 +4,7 @@ use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
 use crate::{
     dropin, fsck, installer, round10_boundary, round10_edges, round10_markers, round10_process,
+    round11_uml,
 };
 
 /// How an entry is judged.
@@ -593,6 +594,18 @@ pub fn all() -> Vec<Replay> {
             fsck::fsck_1,
             "fsck --repair over planted symlinks (one a temp name), a hard link and a FIFO",
             "each named, none followed, opened as FIFO or removed; victim intact; exit 1"
+        ),
+        replay!(
+            "UML-1",
+            round11_uml::uml_1,
+            "an empty .state.lock left by a power cut (name persisted, content not)",
+            "reclaimed at once; the write succeeds in under 3 s"
+        ),
+        replay!(
+            "UML-2",
+            round11_uml::uml_2,
+            "20 older gates whose random names sort after the newest gate's",
+            "gates/recent lists the newest gate last; the audit sees it pass"
         ),
     ]
 }

@@ -24,6 +24,7 @@ mod round10_boundary;
 mod round10_edges;
 mod round10_markers;
 mod round10_process;
+mod round11_uml;
 mod store;
 mod workflow;
 

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "faults"))
 import run as faults  # noqa: E402  (tests/faults/run.py: the session and the oracle)
 
@@ -55,9 +56,13 @@ TOLERATED = [
     ("stale lock file", re.compile(r"is a stale lock file")),
 ]
 COUNTER = re.compile(r"counters\.(\w+) is (\d+) but .* holds (\d+)")
+# A knowledge item is stored before its index entry is journaled: a cut between the two
+# leaves an item the index lacks until a rebuild. Tolerated only for a call never
+# acknowledged.
+UNINDEXED = re.compile(r"index\.json: lacks the item (\S+) ")
 
 
-def classify_fsck(binary, project):
+def classify_fsck(binary, project, acknowledged_ids):
     """(violations, tolerated findings) from `codex-harness-mcp fsck`."""
     result = subprocess.run([binary, "fsck", "--project", project], capture_output=True, text=True)
     violations, tolerated = [], []
@@ -67,8 +72,11 @@ def classify_fsck(binary, project):
         if "; fix: " not in line:
             continue
         counter = COUNTER.search(line)
+        unindexed = UNINDEXED.search(line)
         if counter and int(counter.group(2)) < int(counter.group(3)):
             tolerated.append("counter behind")
+        elif unindexed and unindexed.group(1) not in acknowledged_ids:
+            tolerated.append("unacknowledged item not indexed")
         else:
             label = next((label for label, pattern in TOLERATED if pattern.search(line)), None)
             if label is None:
@@ -81,7 +89,7 @@ def classify_fsck(binary, project):
 def verify(job, acks):
     """Checks the tree against the acknowledged calls: (violations, tolerated findings)."""
     binary, project = job["binary"], job["project"]
-    violations, tolerated = classify_fsck(binary, project)
+    violations, tolerated = classify_fsck(binary, project, {i for _, ids in acks for i in ids})
     workdir = os.path.join(job["dir"], "fresh")
     os.makedirs(workdir, exist_ok=True)
     problems, listed = faults.fresh_view(binary, project, workdir, acks)
@@ -163,8 +171,8 @@ def main(job_dir):
         job = json.load(handle)
     job["dir"] = job_dir
     if job["mode"] == "oldkernel":
-        import oldkernel_guest
-        return oldkernel_guest.run(job)
+        import oldkernel
+        return oldkernel.run(job)
     results = os.path.join(job_dir, job["results"])
     problem = mount(job)
     if problem is not None:
@@ -181,11 +189,7 @@ def main(job_dir):
         return
     if job["mode"] == "selftest":
         case = damage(job, acks)
-        t = time.monotonic()
-        found = classify_fsck(job["binary"], job["project"])[0]
-        t1 = time.monotonic() - t
         found, _ = verify(job, acks)
-        durable_append(results, {"T": [t1, time.monotonic() - t]})
         durable_append(results, {"selftest": {
             "lost record reported": any(case in v for v in found),
             "torn file reported": any("state.json" in v for v in found)}})
