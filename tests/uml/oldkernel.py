@@ -24,6 +24,7 @@ the guest cannot boot or the kernel turns out to have Landlock.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "faults"))
 import run as faults  # noqa: E402
+import uml  # noqa: E402
 
 POSTURE_KEY = "codex-harness-mcp/posture"
 LANDLOCK_WARNING = "WARNING: Landlock unavailable (the kernel has no Landlock support)"
@@ -170,7 +172,6 @@ def check_posture(check, where, posture):
 
 
 def main(argv):
-    import uml
     binary = os.path.abspath(argv[argv.index("--binary") + 1]) if "--binary" in argv else \
         os.path.join(uml.REPO, "target", "release", "codex-harness-mcp")
     uml.require_tools()
@@ -198,7 +199,6 @@ def main(argv):
         failed += not ok
     print(f"uml-oldkernel: {len(checks)} checks, {failed} failed, {time.monotonic() - began:.0f} s")
     if not failed:
-        import shutil
         shutil.rmtree(job_dir, ignore_errors=True)
     return 1 if failed else 0
 

@@ -22,8 +22,9 @@ cut to cut, so recovery after recovery is exercised). Every boot of an epoch:
      the cut are counted as acknowledged.
 
 The host cuts the guest (SIGKILL to its process group) at a uniformly random moment of the
-session, then replays the journal of a copy of the image with `e2fsck -fy` (it may only
-recover the journal) and checks it again read-only (it must be clean). The first cut of an
+session, then replays the journal of a copy of the image with `e2fsck -fp` (preen: only the
+repairs a boot makes by itself; it must not give up) and checks it again read-only (it must
+be clean). The first cut of an
 epoch waits for the session to finish to measure it; the last boot of an epoch checks,
 unmounts cleanly and the image must then pass `e2fsck -fn`. The first epoch ends with a
 self-test: the guest removes an acknowledged record and tears a file, and both must be
