@@ -116,6 +116,14 @@ fn posture_reports_every_layer_enforced() {
 fn selftest_passes_and_exits_zero() {
     assert_eq!(selftest().report["passed"], true, "{}", selftest().report);
     assert_eq!(selftest().exit_code, Some(0));
+    // Every layer is in force here, so no act is excused by a missing one (the kernel
+    // without Landlock is tests/uml/oldkernel.py's).
+    assert_eq!(
+        selftest().report["notEnforced"],
+        json!([]),
+        "{}",
+        selftest().report
+    );
 }
 
 #[test]

@@ -308,6 +308,46 @@ fn a_stale_node_lock_file_is_reclaimed_and_our_own_leftover_at_once() {
     assert!(!lock.exists());
 }
 
+/// A power cut can persist a lock file's name but not its content (the file is placed
+/// without an fsync, by design): found by tests/uml/powercut.py. An empty lock file more
+/// than a moment old is no live holder's, whatever its age relative to the 30 s a Node lock
+/// is honoured, and a clock set back after the cut does not make it live again.
+#[test]
+fn an_empty_lock_file_left_by_a_power_cut_is_reclaimed_at_once() {
+    let project = TempProject::new("emptylock");
+    let mut server = Server::start(&project.path);
+    server.call_ok("harness_bootstrap", json!({}));
+    let lock = project.harness().join(".state.lock");
+    let now = std::time::SystemTime::now();
+    for (mtime, focus) in [
+        (
+            now - std::time::Duration::from_secs(5),
+            "after a quick reboot",
+        ),
+        (
+            now + std::time::Duration::from_secs(3600),
+            "after the clock went back",
+        ),
+    ] {
+        std::fs::write(&lock, "").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&lock)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let started = std::time::Instant::now();
+        server.call_ok("harness_update_state", json!({"focus": focus}));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "an empty lock file held the call for {:?}",
+            started.elapsed()
+        );
+        assert!(!lock.exists());
+        assert_eq!(project.read_json("state.json")["focus"], focus);
+    }
+}
+
 #[test]
 fn a_live_node_lock_is_honoured_until_the_timeout() {
     let project = TempProject::new("livelock");
@@ -539,4 +579,50 @@ fn a_listing_skips_a_planted_fifo_or_hard_link_and_serves_the_rest() {
     assert!(server.call_ok("harness_audit_governance", json!({}))["status"].is_string());
     assert_eq!(std::fs::read_to_string(&sentinel).unwrap(), "untouched");
     let _ = std::fs::remove_file(sentinel);
+}
+
+/// Gate ids are `gate-<date>-<random>`, so within a day their file names are in random order:
+/// harness://gates/recent took the last file names and hid the newest gate once a day had
+/// more gates than the listing's limit (found by tests/uml/powercut.py); the governance
+/// audit's candidates were the last 2·limit names, with the same flaw.
+#[test]
+fn the_newest_gate_is_listed_first_whatever_its_random_name() {
+    let project = TempProject::new("recentgates");
+    let mut server = Server::start(&project.path);
+    server.call_ok("harness_bootstrap", json!({}));
+    server.call_ok(
+        "harness_create_contract",
+        json!({"title": "Gates", "goal": "List the newest gate"}),
+    );
+    let first = server.call_ok("harness_eval_gate", json!({}))["gate"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let gate = project.read_json(&format!("gates/{first}.json"));
+    let day = &first["gate-".len()..first.len() - "-000000000000".len()];
+    // Older gates of the same day whose random names sort after any the server picks next.
+    for n in 0..20 {
+        let mut older = gate.clone();
+        let id = format!("gate-{day}-ffffffffff{n:02}");
+        older["id"] = json!(id);
+        older["ts"] = json!(format!("{day}T00:00:{n:02}.000Z"));
+        std::fs::write(
+            project.harness().join(format!("gates/{id}.json")),
+            serde_json::to_vec_pretty(&older).unwrap(),
+        )
+        .unwrap();
+    }
+    let newest = server.call_ok("harness_eval_gate", json!({}))["gate"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let recent: Value =
+        serde_json::from_str(&server.read_resource("harness://gates/recent")).unwrap();
+    let listed = recent["recentGates"].as_array().unwrap();
+    assert_eq!(listed.len(), 8, "{recent}");
+    assert_eq!(listed[7]["id"], newest.as_str(), "oldest first: {recent}");
+    assert_eq!(
+        listed[6]["id"],
+        "gate-{day}-ffffffffff19".replace("{day}", day)
+    );
 }

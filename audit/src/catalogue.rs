@@ -6,6 +6,7 @@ use crate::{
     dropin, fsck, installer, round10_boundary, round10_edges, round10_markers, round10_process,
     round11_crash,
     round11_scale,
+    round11_uml,
 };
 
 /// How an entry is judged.
@@ -613,6 +614,18 @@ pub fn all() -> Vec<Replay> {
             round11_scale::ks_1,
             "an index.json past the store's file bound (planted, or another writer's)",
             "query, record and list work; index rebuilt from the items; index.json rewritten within 1/8 of the bound"
+        ),
+        replay!(
+            "UML-1",
+            round11_uml::uml_1,
+            "an empty .state.lock left by a power cut (name persisted, content not)",
+            "reclaimed at once; the write succeeds in under 3 s"
+        ),
+        replay!(
+            "UML-2",
+            round11_uml::uml_2,
+            "20 older gates whose random names sort after the newest gate's",
+            "gates/recent lists the newest gate last; the audit sees it pass"
         ),
     ]
 }

@@ -26,6 +26,7 @@ mod round10_markers;
 mod round10_process;
 mod round11_crash;
 mod round11_scale;
+mod round11_uml;
 mod store;
 mod workflow;
 

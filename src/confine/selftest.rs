@@ -1,7 +1,8 @@
 //! `codex-harness-mcp __confinement-selftest`: confine exactly as serve does, then attempt each
 //! forbidden act (and the acts the server must still be able to do) and report the outcome as
 //! one JSON object, with the descriptors the launcher left open and those still open after
-//! confinement.
+//! confinement, and (`notEnforced`) each forbidden act that succeeded because the layer meant
+//! to deny it is missing on this kernel, with the reason.
 //!
 //! This module owns the list of attempts. It must never use a different confinement path from
 //! serve ([`super::descriptors::close_inherited`], [`crate::store::Store::open`],
@@ -9,7 +10,7 @@
 //! the harness tree.
 
 use super::descriptors::{self, Descriptor};
-use super::{apply, harden_process, ConfineOptions};
+use super::{apply, harden_process, ConfineOptions, LayerState, Posture};
 use crate::cli::ServeOptions;
 use crate::store::Store;
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
@@ -277,6 +278,41 @@ fn connect_tcp_loopback(prepared: &Prepared) -> Value {
     }
 }
 
+/// Each act the confined process must not manage, and the layer meant to deny it.
+const FORBIDDEN: [(&str, Layer); 9] = [
+    ("read_etc_passwd", Layer::Landlock),
+    ("write_project_root", Layer::Landlock),
+    ("socket_inet", Layer::Seccomp),
+    ("socket_inet6", Layer::Seccomp),
+    ("socket_unix", Layer::Seccomp),
+    ("connect_tcp_loopback", Layer::Seccomp),
+    ("exec_bin_true", Layer::Seccomp),
+    ("plain_openat", Layer::Seccomp),
+    ("unlisted_syscall_getsid", Layer::Seccomp),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Layer {
+    Landlock,
+    Seccomp,
+}
+
+/// For a forbidden act that was allowed because its layer is not in force on this kernel:
+/// the act, the layer, its state and why (`None` when the layer claims to be in force, which
+/// is a plain failure of the self-test, not a missing layer).
+fn missing_layer(posture: &Posture, attempt: &str, layer: Layer) -> Option<Value> {
+    let (name, state) = match layer {
+        Layer::Landlock => ("landlock", &posture.landlock),
+        Layer::Seccomp => ("seccomp", &posture.seccomp),
+    };
+    let reason = match state {
+        LayerState::Enforced => return None,
+        LayerState::Unavailable { reason } => reason.clone(),
+        other => other.to_string(),
+    };
+    Some(json!({"attempt": attempt, "layer": name, "state": state.as_str(), "reason": reason}))
+}
+
 /// Runs the self-test for `options` (project: `--project`, else `$CODEX_WORKDIR`, else the
 /// current directory) and returns the JSON report and whether every forbidden act was denied
 /// and every needed act allowed.
@@ -389,19 +425,12 @@ pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
             .get(name)
             .is_some_and(|attempt| attempt["allowed"] == true)
     };
-    let denied_ok = [
-        "read_etc_passwd",
-        "write_project_root",
-        "socket_inet",
-        "socket_inet6",
-        "socket_unix",
-        "connect_tcp_loopback",
-        "exec_bin_true",
-        "plain_openat",
-        "unlisted_syscall_getsid",
-    ]
-    .iter()
-    .all(|name| !allowed(name));
+    let denied_ok = FORBIDDEN.iter().all(|(name, _)| !allowed(name));
+    let not_enforced: Vec<Value> = FORBIDDEN
+        .iter()
+        .filter(|(name, _)| allowed(name))
+        .filter_map(|(name, layer)| missing_layer(&posture, name, *layer))
+        .collect();
     let allowed_ok = ["write_inside_harness", "stat_outside_tree", "getrandom"]
         .iter()
         .all(|name| allowed(name));
@@ -411,6 +440,7 @@ pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
             "posture": posture.to_json(),
             "attempts": attempts,
             "descriptors": descriptors,
+            "notEnforced": not_enforced,
             "passed": passed,
         }),
         passed,

@@ -242,15 +242,27 @@ pub fn sort_newest_first(records: &mut [Value]) {
     records.sort_by_key(|record| std::cmp::Reverse(ts_of(record)));
 }
 
-/// The `limit` newest gates, newest first (from the last `2·limit` files by name; refused
-/// entries skipped and named).
+/// The `limit` newest gates, newest first (refused entries skipped and named). Gate ids are
+/// `gate-<date>-<random>`, so file names are in random order within a day: the candidates are
+/// the `2·limit` most recently modified files (a gate file is written once), then sorted by
+/// `ts`. Only metadata is read for the others.
 pub fn read_recent_gates(store: &Store, limit: usize) -> Result<Listing, ToolError> {
     let names = names_with_suffix(store, "gates", ".json")?;
+    let mut by_age = Vec::with_capacity(names.len());
+    for name in &names {
+        // A file that vanished or cannot be stated sorts oldest; reading it names the problem.
+        let modified = store.modified_ms(&format!("gates/{name}")).ok().flatten();
+        by_age.push((modified.unwrap_or(i64::MIN), name));
+    }
+    by_age.sort();
     let window = 2 * limit.max(1);
     let mut listing = read_listed(
         store,
         "gates",
-        names.iter().skip(names.len().saturating_sub(window)),
+        by_age
+            .iter()
+            .skip(by_age.len().saturating_sub(window))
+            .map(|(_, name)| *name),
     )?;
     sort_newest_first(&mut listing.records);
     listing.records.truncate(limit);

@@ -11,7 +11,7 @@ use crate::harness::evals::{self, Kind};
 use crate::harness::governance::{self, AuditRequest};
 use crate::harness::records::{
     agent_safe_gate, agent_safe_trace, contract_summary, load_record, names_with_suffix,
-    read_all_records, read_listed, read_recent_traces, render_contract, Listing,
+    read_all_records, read_recent_gates, read_recent_traces, render_contract, Listing,
 };
 use crate::harness::records::{wrap, wrap_list, wrap_or_null};
 use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
@@ -595,14 +595,9 @@ pub fn read(
             ))
         }
         ("gates", "recent") => {
-            let names = names_with_suffix(store, "gates", ".json")?;
-            let limit = numeric_param(params, "max_gates", 8);
-            let listing = read_listed(
-                store,
-                "gates",
-                names.iter().skip(names.len().saturating_sub(limit)),
-            )?;
-            let gates: Vec<Value> = listing.records.iter().map(agent_safe_gate).collect();
+            let listing = read_recent_gates(store, numeric_param(params, "max_gates", 8))?;
+            // Oldest first, as the traces.
+            let gates: Vec<Value> = listing.records.iter().rev().map(agent_safe_gate).collect();
             let mut result = json!({"projectPath": project_path, "recentGates": gates});
             Listing::report_into(&listing.skipped, &mut result);
             Ok(json_contents(&uri, result))

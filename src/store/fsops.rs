@@ -386,8 +386,8 @@ impl Store {
     /// Creates `rel` with `content` unless the name is taken (`Ok(false)`). The content is
     /// complete before the name appears, so a crash can never leave a half-written lock file.
     pub(crate) fn create_exclusive(&self, rel: &str, content: &[u8]) -> Result<bool, StoreError> {
-        // Lock files only need to be whole, not durable: after a power loss an empty or stale
-        // one is reclaimed by age.
+        // Lock files only need to be whole, not durable: after a power loss an empty one is
+        // reclaimed at once and a stale one by age (see the lock module).
         self.write_durably(rel, content, Placement::CreateNew, Sync::PageCache)
     }
 

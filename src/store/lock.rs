@@ -6,7 +6,9 @@
 //! server's lock file (`.state.lock` / `.knowledge-index.lock`, `O_EXCL`) so a Node 0.2.0
 //! server sharing the project waits for us and we wait for it. Our lock files carry a
 //! third line, `flock`: finding one while holding the flock proves its writer is dead, so it
-//! is removed at once; a Node lock file is honoured until it is 30 s old, as Node does.
+//! is removed at once; a Node lock file is honoured until it is 30 s old, as Node does. An
+//! empty lock file more than a moment old (or dated in the future) is a power cut's leftover
+//! (the name reached the disk, the unsynced content did not) and is removed at once too.
 
 use super::error::StoreError;
 use super::oplog::flock;
@@ -39,6 +41,10 @@ pub fn with_lock_wait<R>(wait: LockWait, run: impl FnOnce() -> R) -> R {
 pub const LOCK_TIMEOUT_MS: u64 = 8_000;
 /// A Node lock file older than this is considered abandoned (the original's figure).
 pub const LOCK_STALE_MS: i64 = 30_000;
+/// An empty lock file is a live holder's only between its creation and its write: Node
+/// writes right after `open(O_EXCL)` and we place ours whole. One whose mtime is further than
+/// this from now, either way, was left by a power cut.
+const EMPTY_LOCK_GRACE_MS: i64 = 1_000;
 /// Marker line identifying lock files written by this server.
 const FLOCK_MARKER: &str = "flock";
 
@@ -160,8 +166,9 @@ impl Store {
         }
     }
 
-    /// A lock file we may delete: ours (we hold the flock, so its writer is gone), or Node's
-    /// and older than [`LOCK_STALE_MS`]. A vanished file counts as abandoned (retry at once).
+    /// A lock file we may delete: ours (we hold the flock, so its writer is gone), an empty one
+    /// dated more than [`EMPTY_LOCK_GRACE_MS`] from now, or Node's and older than
+    /// [`LOCK_STALE_MS`]. A vanished file counts as abandoned (retry at once).
     fn lock_file_is_abandoned(&self, kind: LockKind) -> Result<bool, StoreError> {
         let content = match self.read(kind.lock_file()) {
             Ok(Some(content)) => content,
@@ -174,6 +181,9 @@ impl Store {
             return Ok(true);
         }
         Ok(match self.modified_ms(kind.lock_file())? {
+            Some(modified) if content.is_empty() => {
+                (epoch_ms() - modified).abs() > EMPTY_LOCK_GRACE_MS
+            }
             Some(modified) => epoch_ms() - modified > LOCK_STALE_MS,
             None => true,
         })
