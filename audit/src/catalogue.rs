@@ -4,9 +4,7 @@ use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
 use crate::{
     dropin, fsck, installer, round10_boundary, round10_edges, round10_markers, round10_process,
-    round11_crash,
-    round11_scale,
-    round11_uml,
+    round11_crash, round11_scale, round11_uml,
 };
 
 /// How an entry is judged.

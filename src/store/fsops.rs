@@ -231,13 +231,14 @@ impl Store {
             Placement::CreateNew => fs::RenameFlags::NOREPLACE,
         };
         let limit = self.file_limit();
-        let placed = write_with(file, sync, rel, limit, fill).and_then(|()| {
-            match oplog::renameat(parent.as_fd(), &temp, parent.as_fd(), name, flags) {
-                Ok(()) => Ok(true),
-                Err(Errno::EXIST) if placement == Placement::CreateNew => Ok(false),
-                Err(errno) => Err(StoreError::from_errno("rename", rel, errno)),
-            }
-        });
+        let placed =
+            write_with(file, sync, rel, limit, fill).and_then(|()| {
+                match oplog::renameat(parent.as_fd(), &temp, parent.as_fd(), name, flags) {
+                    Ok(()) => Ok(true),
+                    Err(Errno::EXIST) if placement == Placement::CreateNew => Ok(false),
+                    Err(errno) => Err(StoreError::from_errno("rename", rel, errno)),
+                }
+            });
         if !matches!(placed, Ok(true)) {
             let _ = oplog::unlinkat(parent.as_fd(), &temp);
         }
