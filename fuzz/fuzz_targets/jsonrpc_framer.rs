@@ -77,7 +77,11 @@ fn shipped_boundary() {
         let mut stream = vec![b'x'; length];
         stream.extend_from_slice(b"\nok\n");
         let got = frames(MAX_LINE_BYTES, stream.chunks(READ_CHUNK_BYTES));
-        assert_eq!(got, model(MAX_LINE_BYTES, &stream), "shipped limit, {length}");
+        assert_eq!(
+            got,
+            model(MAX_LINE_BYTES, &stream),
+            "shipped limit, {length}"
+        );
     }
 }
 
@@ -98,7 +102,11 @@ fn check(case: Case) {
     }
 
     let whole = frames(limit, std::iter::once(stream.as_slice()));
-    assert_eq!(whole, model(limit, &stream), "framer differs from the line model");
+    assert_eq!(
+        whole,
+        model(limit, &stream),
+        "framer differs from the line model"
+    );
 
     let mut chunked = Vec::new();
     let mut rest = stream.as_slice();
