@@ -21,6 +21,11 @@
 //!   `initialize` is -32601, a half-formed `_meta` -32602 and an unsupported version -32022
 //!   with `data.supported`.
 //!
+//! One input in four (by the stream's length) is then served again from the start through
+//! `Server::serve`, the stdio loop itself, reading the stream from a file and writing to
+//! memory: it writes exactly as many lines as the frame-by-frame pass answered, each one
+//! JSON-RPC 2.0 message with exactly one of `result` / `error`, and ends cleanly.
+//!
 //! Raw mode (for seeds): the input after its first byte is a JSONL session, and what a reply
 //! must look like follows from JSON-RPC alone (see `expect_raw`).
 //!
@@ -37,7 +42,10 @@ use codex_harness_mcp::transport::{Frame, Framer};
 use fuzz_support::{catalogue, hostile_string, near, number, piece_string, satisfying, value};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
+use std::cell::RefCell;
+use std::io::Write;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 struct Fixture {
@@ -601,6 +609,40 @@ fn expect_raw(frame: &Frame) -> Expect {
     }
 }
 
+/// The serve pass's stdout: lines collected in memory.
+struct Collected(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Collected {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `stream` served from the start by the stdio loop: `answered` lines, each a well-formed
+/// JSON-RPC 2.0 reply.
+fn serve_pass(fixture: &Fixture, stream: &[u8], answered: usize) {
+    reset(fixture);
+    restore_legacy(fixture);
+    let file = fixture.project.with_extension("stream");
+    std::fs::write(&file, stream).expect("write the stream");
+    let input = std::fs::File::open(&file).expect("open the stream");
+    let output = Rc::new(RefCell::new(Vec::new()));
+    let served = fixture.server.serve(input, Collected(Rc::clone(&output)), None);
+    assert!(served.is_ok(), "serve failed: {served:?}");
+    let output = output.borrow();
+    let lines: Vec<&[u8]> = output.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), answered, "serve answered differently");
+    for line in lines {
+        let reply: Value = serde_json::from_slice(line).expect("serve wrote JSON");
+        assert_eq!(reply["jsonrpc"], "2.0");
+        assert!(reply.get("result").is_some() != reply.get("error").is_some(), "{reply}");
+    }
+}
+
 /// Restores the legacy era's starting version (the server outlives inputs).
 fn restore_legacy(fixture: &Fixture) {
     let line = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
@@ -641,8 +683,10 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         expectations = frames.iter().map(expect_raw).collect();
     }
     assert_eq!(frames.len(), expectations.len(), "one frame per line");
+    let mut answered = 0;
     for (frame, expect) in frames.iter().zip(&expectations) {
         let reply = fixture.server.handle_frame(frame);
+        answered += usize::from(reply.is_some());
         let blank = matches!(frame, Frame::Line(l) if l.iter().all(u8::is_ascii_whitespace));
         match (&reply, expect) {
             (Some(text), _) => {
@@ -659,6 +703,9 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
             (None, _) => {}
         }
         check_disk(fixture);
+    }
+    if stream.len() % 4 == 0 {
+        serve_pass(fixture, &stream, answered);
     }
     Ok(())
 }
