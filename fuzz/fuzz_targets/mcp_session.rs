@@ -2,8 +2,8 @@
 //!
 //! Each input is a sequence of JSON-RPC lines: initialize, ping, tools/list, tools/call of every
 //! catalogue tool (arguments usually built to satisfy its schema, sometimes mutated or
-//! arbitrary), resources/list|read of hostile URIs, prompts/list|get, notifications and
-//! garbage. The lines are joined and framed by the real `Framer`. Checks:
+//! arbitrary), resources/list|read of hostile URIs, prompts/list|get, completion/complete,
+//! notifications and garbage. The lines are joined and framed by the real `Framer`. Checks:
 //! - every request with an id gets exactly one well-formed JSON-RPC 2.0 reply carrying that id
 //!   and exactly one of `result` / `error` (an integer code and a string message);
 //!   notifications and blank lines get none; garbage gets none or a well-formed error;
@@ -273,7 +273,24 @@ fn message(
         method: String::new(),
         era: Era::Legacy(None),
     };
-    let (mut message, mut expect) = match u.int_in_range(0..=12)? {
+    let (mut message, mut expect) = match u.int_in_range(0..=13)? {
+        13 => {
+            let id = id(u)?;
+            let reference = if u.arbitrary()? {
+                json!({"type": "ref/resource", "uri": u.choose(&[
+                    "harness://contract/{id}",
+                    "harness://knowledge/item/{id}",
+                    "harness://eval-run/{id}",
+                    "harness://nope/{id}",
+                ])?})
+            } else {
+                json!({"type": u.choose(&["ref/prompt", "ref/other"])?, "name": u.choose(PROMPTS)?})
+            };
+            let name = u.choose(&["id", "contract_id", "baseline_run_id", "x"])?;
+            let params = json!({"ref": reference,
+                                "argument": {"name": name, "value": piece_string(u, 2)?}});
+            (request("completion/complete", id.clone(), Some(params)), reply(&id))
+        }
         0 => {
             let id = id(u)?;
             let version = u.choose(&[
@@ -408,6 +425,8 @@ fn message(
                 .into_iter()
                 .find(|v| Some(*v) == requested)
                 .unwrap_or(PREFERRED_LEGACY);
+            // Its reply already speaks the version it negotiates.
+            *era = Era::Legacy(Some(*legacy));
         }
     }
     let mut line = serde_json::to_vec(&message).unwrap_or_default();
