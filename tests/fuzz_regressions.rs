@@ -14,6 +14,7 @@ mod common;
 #[path = "support/loose_marker.rs"]
 mod loose_marker;
 
+#[allow(dead_code)] // Only the JSONC reading is used here.
 #[path = "../fuzz/src/jsonc.rs"]
 mod jsonc;
 
@@ -124,8 +125,11 @@ fn replay_sanitizer(path: &Path, bytes: &[u8]) {
     }
 }
 
+/// Replays one kept input (its path, its bytes).
+type Replay = fn(&Path, &[u8]);
+
 /// The replay of each target's kept inputs, by directory name.
-const REPLAYS: &[(&str, fn(&Path, &[u8]))] = &[
+const REPLAYS: &[(&str, Replay)] = &[
     ("install_json", replay_install_json),
     ("install_toml", replay_install_toml),
     ("json_reader", replay_json_reader),
@@ -138,11 +142,13 @@ const REPLAYS: &[(&str, fn(&Path, &[u8]))] = &[
 ];
 
 fn fixture_dir(target: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz").join(target)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz")
+        .join(target)
 }
 
 /// Replays every file of `tests/fixtures/fuzz/<target>/`; the number replayed.
-fn replay_dir(target: &str, replay: fn(&Path, &[u8])) -> usize {
+fn replay_dir(target: &str, replay: Replay) -> usize {
     #[allow(clippy::disallowed_methods)] // Reads committed fixtures.
     let entries = std::fs::read_dir(fixture_dir(target)).expect("fixture directory");
     let mut replayed = 0;
@@ -166,7 +172,10 @@ fn every_kept_input_is_replayed() {
         if !path.is_dir() {
             continue;
         }
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let Some((_, replay)) = REPLAYS.iter().find(|(target, _)| *target == name) else {
             panic!("no replay for the kept inputs of fuzz target {name:?}");
         };
@@ -186,7 +195,9 @@ fn replay_install_json(path: &Path, bytes: &[u8]) {
     let text = text_of(path, bytes);
     let entry = json!({"command": "/bin/x", "args": ["--project", "/p"]});
     let (before, comments) = jsonc::parse(text).expect("fixture is JSONC");
-    let had_container = before.as_ref().is_some_and(|v| v.get("mcpServers").is_some());
+    let had_container = before
+        .as_ref()
+        .is_some_and(|v| v.get("mcpServers").is_some());
     let out = json_editor::upsert(text, "mcpServers", "codex-harness", &entry)
         .unwrap_or_else(|e| panic!("{}: install refused: {e}", path.display()));
     let (after, kept) = jsonc::parse(&out).expect("install output is JSONC");
@@ -194,10 +205,14 @@ fn replay_install_json(path: &Path, bytes: &[u8]) {
     expected["mcpServers"]["codex-harness"] = entry;
     assert_eq!(after, Some(expected), "{}: {out:?}", path.display());
     assert_eq!(kept, comments, "{}: {out:?}", path.display());
-    let back = json_editor::remove(&out, "mcpServers", "codex-harness", had_container)
-        .expect("uninstall");
+    let back =
+        json_editor::remove(&out, "mcpServers", "codex-harness", had_container).expect("uninstall");
     let collapsed = text.replace("{  }", "{}");
-    assert!(back == text || back == collapsed, "{}: {back:?}", path.display());
+    assert!(
+        back == text || back == collapsed,
+        "{}: {back:?}",
+        path.display()
+    );
 }
 
 /// install_toml: the file is a `config.toml`. Installing parses and keeps every comment line;
@@ -210,7 +225,11 @@ fn replay_install_toml(path: &Path, bytes: &[u8]) {
     let entry = &document["mcp_servers"]["codex-harness"];
     assert_eq!(entry["command"].as_str(), Some("/bin/x"));
     for comment in text.lines().filter(|l| l.trim_start().starts_with('#')) {
-        assert!(installed.lines().any(|l| l == comment), "{}: lost {comment:?}", path.display());
+        assert!(
+            installed.lines().any(|l| l == comment),
+            "{}: lost {comment:?}",
+            path.display()
+        );
     }
     if text.contains("[mcp_servers.codex-harness]") {
         return;
@@ -249,7 +268,12 @@ fn depth(value: &Value) -> usize {
 fn replay_json_reader(path: &Path, bytes: &[u8]) {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(value) if depth(&value) <= MAX_JSON_DEPTH => {
-            assert_eq!(parse_lenient(bytes).as_ref(), Ok(&value), "{}", path.display());
+            assert_eq!(
+                parse_lenient(bytes).as_ref(),
+                Ok(&value),
+                "{}",
+                path.display()
+            );
             let text = text_of(path, bytes);
             assert_eq!(parse_message(text).map(|m| m.value).as_ref(), Ok(&value));
         }
@@ -285,7 +309,12 @@ fn replay_framer(path: &Path, bytes: &[u8]) {
                 assert!(framer.buffered() <= limit);
             }
             framer.finish(&mut frames);
-            assert_eq!(frames, model, "{}: limit {limit}, chunks of {chunk}", path.display());
+            assert_eq!(
+                frames,
+                model,
+                "{}: limit {limit}, chunks of {chunk}",
+                path.display()
+            );
         }
     }
 }
@@ -314,13 +343,16 @@ fn replay_session(path: &Path, bytes: &[u8]) {
     if !bytes.ends_with(b"\n") {
         server.send_raw(b"\n");
     }
-    let requests = bytes.split(|b| *b == b'\n').filter(|l| {
-        serde_json::from_slice::<Value>(l).is_ok_and(|v| v.get("id").is_some())
-    });
+    let requests = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| serde_json::from_slice::<Value>(l).is_ok_and(|v| v.get("id").is_some()));
     for _ in requests {
         let reply = server.recv();
         assert_eq!(reply["jsonrpc"], "2.0", "{}: {reply}", path.display());
-        assert!(reply.get("result").is_some() != reply.get("error").is_some(), "{reply}");
+        assert!(
+            reply.get("result").is_some() != reply.get("error").is_some(),
+            "{reply}"
+        );
     }
     assert_eq!(server.finish(), 0, "{}", path.display());
 }
@@ -333,7 +365,12 @@ fn replay_schema(path: &Path, bytes: &[u8]) {
     if let Ok(case) = serde_json::from_slice::<Value>(bytes) {
         if let (Some(schema), Some(instance)) = (case.get("schema"), case.get("instance")) {
             let oracle = jsonschema::is_valid(schema, instance);
-            assert_eq!(validate(schema, instance).is_ok(), oracle, "{}", path.display());
+            assert_eq!(
+                validate(schema, instance).is_ok(),
+                oracle,
+                "{}",
+                path.display()
+            );
             return;
         }
     }

@@ -289,7 +289,10 @@ fn message(
             let name = u.choose(&["id", "contract_id", "baseline_run_id", "x"])?;
             let params = json!({"ref": reference,
                                 "argument": {"name": name, "value": piece_string(u, 2)?}});
-            (request("completion/complete", id.clone(), Some(params)), reply(&id))
+            (
+                request("completion/complete", id.clone(), Some(params)),
+                reply(&id),
+            )
         }
         0 => {
             let id = id(u)?;
@@ -650,15 +653,23 @@ fn serve_pass(fixture: &Fixture, stream: &[u8], answered: usize) {
     std::fs::write(&file, stream).expect("write the stream");
     let input = std::fs::File::open(&file).expect("open the stream");
     let output = Rc::new(RefCell::new(Vec::new()));
-    let served = fixture.server.serve(input, Collected(Rc::clone(&output)), None);
+    let served = fixture
+        .server
+        .serve(input, Collected(Rc::clone(&output)), None);
     assert!(served.is_ok(), "serve failed: {served:?}");
     let output = output.borrow();
-    let lines: Vec<&[u8]> = output.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = output
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     assert_eq!(lines.len(), answered, "serve answered differently");
     for line in lines {
         let reply: Value = serde_json::from_slice(line).expect("serve wrote JSON");
         assert_eq!(reply["jsonrpc"], "2.0");
-        assert!(reply.get("result").is_some() != reply.get("error").is_some(), "{reply}");
+        assert!(
+            reply.get("result").is_some() != reply.get("error").is_some(),
+            "{reply}"
+        );
     }
 }
 
