@@ -1,42 +1,94 @@
 #!/usr/bin/env bash
-# Long local fuzz campaigns. Usage: fuzz/campaign.sh SECONDS [TARGET...] (default: all).
+# Long local fuzz campaigns, by hand. Usage:
+#   fuzz/campaign.sh SECONDS [TARGET...]        run each target (default: all) in turn
+#   fuzz/campaign.sh --rate SECONDS [TARGET...] exec/s only: median of 3 runs of SECONDS
 #
-# Runs each target in turn (single job) on a persistent scratch corpus
-# (fuzz/corpus-work/<target>, git-ignored) seeded from fuzz/corpus/<target>, with the MCP
-# dictionary, and prints per target: executions, exec/s, corpus size (files) and the
-# edge coverage (`cov:`) from libFuzzer's final status line. Logs go to fuzz/logs/.
+# Each target runs for SECONDS on a persistent scratch corpus (fuzz/corpus-work/<target>,
+# git-ignored) seeded from fuzz/corpus/<target>, with the shared dictionary, on FUZZ_JOBS
+# processes (-jobs/-workers; default: every core the machine has, `nproc`; set FUZZ_JOBS=1 on
+# a shared machine). Afterwards both corpora are merged and minimised into fuzz/corpus/<target>
+# (libFuzzer's -set_cover_merge=1: the -merge=1 pass plus a set cover, so the same features
+# with fewer files); with FUZZ_COMMIT=1 each minimised corpus is committed.
+# Prints per target: executions, exec/s, corpus files, edge coverage (`cov:`), verdict.
+# Line coverage per target: fuzz/coverage.sh TARGET. Logs go to fuzz/logs/<target>/.
 # A crash stops that target; its input is in fuzz/artifacts/<target>/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
-seconds="${1:?usage: fuzz/campaign.sh SECONDS [TARGET...]}"
+rate_only=
+if [ "${1:-}" = "--rate" ]; then
+    rate_only=1
+    shift
+fi
+seconds="${1:?usage: fuzz/campaign.sh [--rate] SECONDS [TARGET...]}"
 shift
+jobs="${FUZZ_JOBS:-$(nproc)}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 cargo +nightly fuzz build -s none || exit 1
+host=$(rustc +nightly -vV | sed -n 's/^host: //p')
+bin="$root/fuzz/target/$host/release"
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 
-mkdir -p fuzz/logs
+# Sums `stat::` lines over every log of one run (one per job).
+stat() {
+    sed -n "s/^stat::$1: *//p" "$2"/fuzz*.log "$2"/run.log 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# One run of TARGET for SECONDS into LOGDIR; corpora as given.
+run() {
+    local target=$1 secs=$2 logdir=$3
+    shift 3
+    rm -rf "$logdir" && mkdir -p "$logdir" "$root/fuzz/artifacts/$target"
+    local parallel=()
+    [ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
+    (cd "$logdir" && "$bin/$target" "$@" -max_total_time="$secs" \
+        -dict="$root/fuzz/dict/mcp.dict" -max_len=8192 -timeout=30 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$root/fuzz/artifacts/$target/" \
+        "${parallel[@]}" >run.log 2>&1)
+}
+
 results=()
 for target in "${targets[@]}"; do
-    corpus="fuzz/corpus-work/$target"
-    log="fuzz/logs/$target.log"
-    mkdir -p "$corpus"
-    echo "== $target: ${seconds}s (log: $log)"
-    cargo +nightly fuzz run -s none "$target" "$corpus" "fuzz/corpus/$target" -- \
-        -max_total_time="$seconds" -dict=fuzz/dict/mcp.dict -max_len=8192 \
-        -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1
+    if [ -n "$rate_only" ]; then
+        rates=()
+        for i in 1 2 3; do
+            scratch=$(mktemp -d)
+            run "$target" "$seconds" "$root/fuzz/logs/$target/rate-$i" "$scratch" \
+                "$root/fuzz/corpus/$target"
+            rates+=("$(stat average_exec_per_sec "$root/fuzz/logs/$target/rate-$i")")
+            rm -rf "$scratch"
+        done
+        median=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n 2p)
+        results+=("$(printf '%-18s exec/s median=%-7s runs=%s' "$target" "$median" "${rates[*]}")")
+        continue
+    fi
+    work="$root/fuzz/corpus-work/$target"
+    logdir="$root/fuzz/logs/$target/campaign"
+    mkdir -p "$work"
+    echo "== $target: ${seconds}s on $jobs job(s) (logs: $logdir)"
+    run "$target" "$seconds" "$logdir" "$work" "$root/fuzz/corpus/$target"
     code=$?
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-    files=$(find "$corpus" -type f | wc -l)
+    execs=$(stat number_of_executed_units "$logdir")
+    rate=$(stat average_exec_per_sec "$logdir")
+    cov=$(grep -ho 'cov: [0-9]*' "$logdir"/*.log | tail -1 | cut -d' ' -f2)
+    minimised=$(mktemp -d)
+    "$bin/$target" -set_cover_merge=1 "$minimised" "$root/fuzz/corpus/$target" "$work" \
+        >"$logdir/merge.log" 2>&1 &&
+        rm -rf "$root/fuzz/corpus/$target" && mv "$minimised" "$root/fuzz/corpus/$target"
+    files=$(find "fuzz/corpus/$target" -type f | wc -l)
+    if [ "${FUZZ_COMMIT:-}" = 1 ]; then
+        git add "fuzz/corpus/$target" &&
+            git commit -q -m "fuzz corpus $target: minimised after a ${seconds}s campaign" \
+                -- "fuzz/corpus/$target" || true
+    fi
     verdict=ok
-    [ "$code" -eq 0 ] || verdict="FAILED (exit $code, see $log)"
-    results+=("$(printf '%-18s execs=%-10s exec/s=%-7s corpus=%-6s cov=%-6s %s' \
-        "$target" "${execs:-?}" "${rate:-?}" "$files" "${cov:-?}" "$verdict")")
+    [ "$code" -eq 0 ] || verdict="FAILED (exit $code, see $logdir)"
+    results+=("$(printf '%-18s execs=%-11s exec/s=%-7s corpus=%-6s cov=%-6s %s' \
+        "$target" "$execs" "$rate" "$files" "${cov:-?}" "$verdict")")
 done
 echo
 printf '%s\n' "${results[@]}"

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# Time-boxed fuzz campaigns for CI. Usage: fuzz/ci.sh [SECONDS_PER_TARGET] (default 60).
+# Time-boxed fuzz runs for CI. Usage: fuzz/ci.sh [SECONDS_PER_TARGET] (default 15).
 #
-# Builds every target once, then runs each, one at a time with a single job, for the given
-# time on its committed seed corpus (fuzz/corpus/<target>, read only) plus a scratch corpus
-# (fuzz/corpus-work/<target>, git-ignored), with the MCP dictionary. Exits non-zero on the
-# first crash or invariant failure; the input is left in fuzz/artifacts/<target>/.
+# Builds every target once; replays each target's kept regression inputs
+# (tests/fixtures/fuzz/<target>/, exactly as the fuzzer decodes them); then runs each target,
+# one at a time with a single job, for the given time on its committed corpus
+# (fuzz/corpus/<target>, read only) plus a scratch corpus (fuzz/corpus-work/<target>,
+# git-ignored), with the shared dictionary. Exits non-zero on the first crash or invariant
+# failure; the input is left in fuzz/artifacts/<target>/. Coverage is fuzz/coverage.sh's job.
 #
 # Targets are built without a sanitizer (-s none): the library forbids unsafe code, so
 # AddressSanitizer would halve the execution rate for little gain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds="${1:-60}"
+seconds="${1:-15}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked
+    cargo install cargo-fuzz --version 0.13.2 --locked
 fi
 toolchain=(+nightly)
 if ! cargo +nightly --version >/dev/null 2>&1; then
@@ -26,6 +28,18 @@ fi
 cargo "${toolchain[@]}" fuzz build -s none
 status=0
 for target in $(cargo "${toolchain[@]}" fuzz list); do
+    kept="tests/fixtures/fuzz/$target"
+    if [ -d "$kept" ]; then
+        echo "== replay $target: $(find "$kept" -type f | wc -l) kept inputs"
+        if ! cargo "${toolchain[@]}" fuzz run -s none "$target" "$kept"/* -- -runs=1 \
+            >"fuzz/replay-$target.log" 2>&1; then
+            tail -30 "fuzz/replay-$target.log" >&2
+            echo "!! $target fails a kept regression input" >&2
+            status=1
+            break
+        fi
+        rm -f "fuzz/replay-$target.log"
+    fi
     echo "== fuzz $target for ${seconds}s"
     mkdir -p "fuzz/corpus-work/$target"
     if ! cargo "${toolchain[@]}" fuzz run -s none "$target" \

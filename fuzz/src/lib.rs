@@ -3,6 +3,8 @@
 //! the tool catalogue. Nothing here re-implements library logic; the targets call the real
 //! library and compare it with these inputs' known properties or with an independent oracle.
 
+pub mod jsonc;
+
 use arbitrary::{Result, Unstructured};
 use serde_json::{Map, Number, Value};
 

@@ -446,7 +446,11 @@ fn remove_member(text: &str, object: &Node, members: &[Member], index: usize) ->
         if is_blank_separator(&rest) {
             return vec![cut(inner.start, inner.end)];
         }
-        let mut splices = vec![cut(start, end)];
+        // Only whitespace before it: the newline and indent `insert_member` wrote go too.
+        let before_blank = text[inner.start..start]
+            .bytes()
+            .all(|b| b.is_ascii_whitespace());
+        let mut splices = vec![cut(if before_blank { inner.start } else { start }, end)];
         if let Some(comma) = comma_after(text, end) {
             splices.push(cut(comma, comma + 1));
         }
@@ -647,6 +651,21 @@ mod tests {
                 "{installed}"
             );
             assert_eq!(uninstall(&installed), original, "{installed}");
+        }
+    }
+
+    /// install_json target: an object holding only a comment got the entry's newline and
+    /// indent inserted before the comment, and removing the entry left them behind.
+    #[test]
+    fn install_then_remove_restores_an_object_holding_only_a_comment() {
+        for original in [
+            "\t{// c\n}",
+            "{\n  /* c */\n}\n",
+            "{\"mcpServers\": {// c\n}}",
+        ] {
+            let installed = install(original);
+            assert!(!installed.starts_with("ERR"), "{installed}");
+            assert_eq!(uninstall(&installed), original, "{installed:?}");
         }
     }
 

@@ -15,8 +15,8 @@
 
 pub mod clients;
 mod diff;
-mod json;
-mod toml;
+pub mod json;
+pub mod toml;
 mod write;
 
 pub use clients::{Client, Scope};

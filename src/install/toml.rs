@@ -5,7 +5,7 @@
 //! Text in, text out: this module never touches the filesystem.
 
 use super::EditError;
-use toml_edit::{value, Array, DocumentMut, Item, Table};
+use toml_edit::{Array, DocumentMut, Item, Table, TableLike, Value};
 
 const SERVERS: &str = "mcp_servers";
 
@@ -14,6 +14,36 @@ fn parse(text: &str) -> Result<DocumentMut, EditError> {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         EditError::at(text, offset, e.message().trim_end())
     })
+}
+
+/// `doc` as text in the line endings of `text`. toml_edit writes every newline it owns as
+/// `\n`, so a file whose lines all end in `\r\n` would otherwise have every line rewritten;
+/// such a file gets `\r\n` back throughout. Not when one of the strings we write (`ours`)
+/// holds a newline: toml_edit writes it as a multi-line string, whose raw newline would then
+/// change its value. A file mixing both endings keeps toml_edit's `\n`.
+fn render(text: &str, doc: &DocumentMut, ours: &[&str]) -> String {
+    let out = doc.to_string();
+    let bytes = text.as_bytes();
+    let bare_lf = (0..bytes.len()).any(|i| bytes[i] == b'\n' && (i == 0 || bytes[i - 1] != b'\r'));
+    if text.contains("\r\n") && !bare_lf && !ours.iter().any(|s| s.contains(['\n', '\r'])) {
+        out.replace("\r\n", "\n").replace('\n', "\r\n")
+    } else {
+        out
+    }
+}
+
+/// Sets `key` to `new`, keeping the comments and spacing around an existing value: its key's
+/// decor (a comment on the line above) stays with the key, its own (`# trailing`) is copied.
+fn set(entry: &mut dyn TableLike, key: &str, mut new: Value) {
+    match entry.get_mut(key) {
+        Some(Item::Value(old)) => {
+            *new.decor_mut() = old.decor().clone();
+            *old = new;
+        }
+        _ => {
+            entry.insert(key, Item::Value(new));
+        }
+    }
 }
 
 fn servers_table(doc: &mut DocumentMut, create: bool) -> Result<Option<&mut Table>, EditError> {
@@ -57,12 +87,15 @@ pub fn upsert(text: &str, name: &str, command: &str, args: &[String]) -> Result<
         return Ok(text.to_string());
     }
     if !same_command {
-        entry.insert("command", value(command));
+        set(entry, "command", Value::from(command));
     }
     if !same_args {
-        entry.insert("args", value(args.iter().collect::<Array>()));
+        set(entry, "args", Value::Array(args.iter().collect::<Array>()));
     }
-    Ok(doc.to_string())
+    let ours: Vec<&str> = std::iter::once(command)
+        .chain(args.iter().map(String::as_str))
+        .collect();
+    Ok(render(text, &doc, &ours))
 }
 
 /// The text without `[mcp_servers.<name>]` (and its subtables); unchanged if it is absent.
@@ -77,7 +110,7 @@ pub fn remove(text: &str, name: &str) -> Result<String, EditError> {
     if servers.is_empty() && servers.is_implicit() {
         doc.remove(SERVERS);
     }
-    Ok(doc.to_string())
+    Ok(render(text, &doc, &[]))
 }
 
 #[cfg(test)]
@@ -139,6 +172,18 @@ mod tests {
         );
     }
 
+    /// install_toml target: updating our entry dropped the user's comment above `args` (and
+    /// a trailing comment on it), because the key was replaced along with its value.
+    #[test]
+    fn updating_the_entry_keeps_comments_on_its_lines() {
+        let original = "[mcp_servers.n]\n# why\nargs = [\"old\"] # pinned\ncommand = \"/old\"\n";
+        let out = upsert(original, "n", "/x", &args()).unwrap_or_default();
+        assert_eq!(
+            out,
+            "[mcp_servers.n]\n# why\nargs = [] # pinned\ncommand = \"/x\"\n"
+        );
+    }
+
     #[test]
     fn malformed_toml_reports_line_and_column() {
         let err = upsert("a = 1\nb = = 2\n", "n", "/bin/x", &args()).err();
@@ -149,6 +194,24 @@ mod tests {
     #[test]
     fn servers_that_are_not_a_table_are_refused() {
         assert!(upsert("mcp_servers = 3\n", "n", "/bin/x", &args()).is_err());
+    }
+
+    /// install_toml target: a file with CRLF line endings came back from install then
+    /// uninstall with every line ending rewritten to LF.
+    #[test]
+    fn crlf_line_endings_survive_install_and_uninstall() {
+        for original in ["# c\r\n", "\r\n[a]\r\nx = 1\r\n", "a = '''x\r\ny'''\r\n"] {
+            let installed = upsert(original, "n", "/x", &args()).unwrap_or_default();
+            assert!(
+                !installed.replace("\r\n", "").contains('\n'),
+                "{installed:?}"
+            );
+            assert_eq!(remove(&installed, "n").ok().as_deref(), Some(original));
+        }
+        // Our own value with a newline stays a multi-line string with its exact value.
+        let installed = upsert("# c\r\n", "n", "a\r\nb", &args()).unwrap_or_default();
+        let doc: DocumentMut = installed.parse().unwrap_or_default();
+        assert_eq!(doc["mcp_servers"]["n"]["command"].as_str(), Some("a\r\nb"));
     }
 
     #[test]

@@ -21,8 +21,11 @@ impl Redactor {
         Redactor { needles }
     }
 
+    /// The vouch mark is removed first: a mark inside a spelling would hide it from the
+    /// replacement, and the reply's last guard, which strips the mark, would then reveal it.
     pub fn redact(&self, text: &str) -> String {
-        self.needles.iter().fold(text.to_string(), |out, needle| {
+        let text = super::without_vouch_mark(text.to_string());
+        self.needles.iter().fold(text, |out, needle| {
             out.replace(needle.as_str(), "<project>")
         })
     }
@@ -40,5 +43,18 @@ mod tests {
             "at <project>/x and <project>/y"
         );
         assert_eq!(redactor.redact("/etc"), "/etc");
+    }
+
+    /// mcp_session target: a URI holding the project path split by the vouch mark was echoed
+    /// in an error unredacted; the reply's final guard then stripped the mark, leaving the path.
+    #[test]
+    fn a_vouch_mark_inside_the_path_does_not_hide_it() {
+        let mark = super::super::agent_json::vouch(String::new());
+        assert!(!mark.is_empty(), "no vouch mark to test with");
+        let redactor = Redactor::new(["/home/u/p".into()]);
+        let text = format!("file:///etc/x/home/u{mark}/p/y");
+        let sent = super::super::without_vouch_mark(redactor.redact(&text));
+        assert!(!sent.contains("/home/u/p"), "{sent:?}");
+        assert_eq!(sent, "file:///etc/x<project>/y");
     }
 }

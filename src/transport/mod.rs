@@ -2,9 +2,10 @@
 //!
 //! Owns exactly one job: turning arbitrary chunks of bytes into a sequence of [`Frame`]s that
 //! does not depend on how the stream was chunked. It never interprets the bytes (UTF-8 and
-//! JSON are the protocol layer's business) and never holds more than [`MAX_LINE_BYTES`] of a
-//! line: a longer line is counted, dropped and reported as [`Frame::Oversize`]. It also names
-//! the two ways the stdio stream itself can fail ([`StdioError`]).
+//! JSON are the protocol layer's business) and never holds more than its line limit
+//! ([`MAX_LINE_BYTES`] unless [`Framer::with_limit`] says otherwise) of a line: a longer line
+//! is counted, dropped and reported as [`Frame::Oversize`]. It also names the two ways the
+//! stdio stream itself can fail ([`StdioError`]).
 
 use std::io;
 
@@ -18,7 +19,7 @@ pub const READ_CHUNK_BYTES: usize = 64 * 1024;
 pub enum Frame {
     /// A complete line without its `\n` (possibly empty, possibly not UTF-8).
     Line(Vec<u8>),
-    /// A line longer than [`MAX_LINE_BYTES`]; only its length was kept.
+    /// A line longer than the framer's limit; only its length was kept.
     Oversize { length: usize },
 }
 
@@ -50,19 +51,43 @@ impl std::fmt::Display for StdioError {
 
 /// Incremental splitter. Feed it chunks with [`Framer::push`], then call [`Framer::finish`]
 /// at end of input to flush an unterminated last line.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Framer {
     line: Vec<u8>,
     /// Length of the current line once it has exceeded the limit; its bytes are not kept.
     oversize: Option<usize>,
+    /// Longest line kept, in bytes, excluding its newline.
+    limit: usize,
+}
+
+impl Default for Framer {
+    fn default() -> Self {
+        Self::with_limit(MAX_LINE_BYTES)
+    }
 }
 
 impl Framer {
+    /// The server's framer: lines up to [`MAX_LINE_BYTES`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Bytes currently held for the unfinished line (never more than [`MAX_LINE_BYTES`]).
+    /// A framer keeping lines up to `limit` bytes. The server always uses [`Framer::new`];
+    /// a smaller limit lets tests and fuzzing reach the boundary with kilobyte inputs.
+    pub fn with_limit(limit: usize) -> Self {
+        Self {
+            line: Vec::new(),
+            oversize: None,
+            limit,
+        }
+    }
+
+    /// The longest line this framer keeps.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes currently held for the unfinished line (never more than [`Framer::limit`]).
     pub fn buffered(&self) -> usize {
         self.line.len()
     }
@@ -70,7 +95,7 @@ impl Framer {
     fn absorb(&mut self, segment: &[u8]) {
         if let Some(length) = self.oversize.as_mut() {
             *length += segment.len();
-        } else if self.line.len() + segment.len() > MAX_LINE_BYTES {
+        } else if self.line.len() + segment.len() > self.limit {
             self.oversize = Some(self.line.len() + segment.len());
             self.line = Vec::new();
         } else {
@@ -151,6 +176,25 @@ mod tests {
                 Frame::Line(b"ok".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn a_smaller_limit_moves_the_boundary() {
+        let mut framer = Framer::with_limit(3);
+        let mut frames = Vec::new();
+        framer.push(b"ab\nabc\nabcd\nx", &mut frames);
+        assert!(framer.buffered() <= framer.limit());
+        framer.finish(&mut frames);
+        assert_eq!(
+            frames,
+            vec![
+                Frame::Line(b"ab".to_vec()),
+                Frame::Line(b"abc".to_vec()),
+                Frame::Oversize { length: 4 },
+                Frame::Line(b"x".to_vec())
+            ]
+        );
+        assert_eq!(Framer::new().limit(), MAX_LINE_BYTES);
     }
 
     #[test]
