@@ -440,8 +440,12 @@ def items_on_disk(project):
     return found
 
 
+SEGMENT_NAME = re.compile(r"^[0-9]{10}\.jsonl$")
+
+
 def indexed(project):
-    """Ids named by index.json and by the journal's complete lines."""
+    """Ids named by index.json, by the sealed segments and by the journal's complete lines
+    (the server's index is the segments and the journal; index.json is its export)."""
     base = os.path.join(project, HARNESS, "knowledge")
     ids = set()
     try:
@@ -449,15 +453,19 @@ def indexed(project):
             ids.update(e.get("id") for e in json.loads(handle.read()).get("items", []))
     except FileNotFoundError:
         pass
-    try:
-        with open(os.path.join(base, "index.journal.jsonl"), "rb") as handle:
-            for line in handle.read().split(b"\n")[:-1]:
-                try:
-                    ids.add(json.loads(line)["entry"]["id"])
-                except (ValueError, KeyError, TypeError):
-                    pass
-    except FileNotFoundError:
-        pass
+    segments = os.path.join(base, "segments")
+    logs = [os.path.join(segments, name) for name in sorted(os.listdir(segments))
+            if SEGMENT_NAME.match(name)] if os.path.isdir(segments) else []
+    for path in logs + [os.path.join(base, "index.journal.jsonl")]:
+        try:
+            with open(path, "rb") as handle:
+                for line in handle.read().split(b"\n")[:-1]:
+                    try:
+                        ids.add(json.loads(line)["entry"]["id"])
+                    except (ValueError, KeyError, TypeError):
+                        pass
+        except FileNotFoundError:
+            pass
     return ids
 
 

@@ -51,7 +51,7 @@ def mount(job):
 # folded, a counter behind its records, an orphaned temp file, a stale lock file. Anything
 # else is a violation.
 TOLERATED = [
-    ("journal not folded", re.compile(r"entries not yet folded into index\.json")),
+    ("journal not folded", re.compile(r"entries not yet (?:folded into|written to) index\.json")),
     ("orphaned temp file", re.compile(r"is an orphaned temp file")),
     ("stale lock file", re.compile(r"is a stale lock file")),
 ]
