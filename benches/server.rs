@@ -144,6 +144,26 @@ fn measure(repeats: usize, warmup: usize, mut run: impl FnMut() -> Duration) -> 
     stats((0..repeats).map(|_| run()).collect())
 }
 
+/// Queries of the knowledge benchmarks: a few words each, some matching many items.
+const QUERIES: [&str; 4] = [
+    "flaky test timeout",
+    "auth token deploy error",
+    "build cache module 42",
+    "deadlock migration",
+];
+
+/// `harness_query_knowledge` timed over [`QUERIES`] in turn.
+fn measure_queries(server: &mut Server) -> Stats {
+    let mut q = 0;
+    measure(50, 5, || {
+        q += 1;
+        server.call(
+            "harness_query_knowledge",
+            json!({"query": QUERIES[q % QUERIES.len()]}),
+        )
+    })
+}
+
 fn knowledge(n: usize) -> Value {
     let topics = [
         "cache",
@@ -248,12 +268,6 @@ fn scale_run(levels: &[usize], small_record: Duration) {
     println!("\n## Scale (cached projects)\n");
     println!("| items | start → initialize | first query (loads the index) | record p50 / p95 | record vs 1,000 | query p50 / p95 | list p50 | index page p50 | peak RSS |");
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    let queries = [
-        "flaky test timeout",
-        "auth token deploy error",
-        "build cache module 42",
-        "deadlock migration",
-    ];
     for &items in levels {
         let dir = scale_project(items);
         let start = measure(10, 2, || {
@@ -270,14 +284,7 @@ fn scale_run(levels: &[usize], small_record: Duration) {
             n += 1;
             server.call("harness_record_knowledge", knowledge(n))
         });
-        let mut q = 0;
-        let query = measure(50, 5, || {
-            q += 1;
-            server.call(
-                "harness_query_knowledge",
-                json!({"query": queries[q % queries.len()]}),
-            )
-        });
+        let query = measure_queries(&mut server);
         let list = measure(50, 5, || server.call("harness_list_knowledge", json!({})));
         let page = measure(30, 3, || server.read_resource("harness://knowledge/index"));
         println!(
@@ -421,20 +428,7 @@ fn main() {
             stored += 1;
             server.call("harness_record_knowledge", knowledge(stored))
         });
-        let queries = [
-            "flaky test timeout",
-            "auth token deploy error",
-            "build cache module 42",
-            "deadlock migration",
-        ];
-        let mut q = 0;
-        let query = measure(50, 5, || {
-            q += 1;
-            server.call(
-                "harness_query_knowledge",
-                json!({"query": queries[q % queries.len()]}),
-            )
-        });
+        let query = measure_queries(&mut server);
         println!(
             "| record_knowledge at {stored} items | {} | {} | |",
             ms(record.median),

@@ -1,12 +1,13 @@
 //! The one way this binary writes outside the protocol: diagnostic lines to stderr
 //! ([`line`]) and the output of the one-shot commands to stdout ([`report`]).
 //!
-//! `eprintln!` and `println!` panic when the write fails (a client that closed the read end of the server's
-//! stderr pipe, a redirection to a full disk), and the release profile turns every panic into
-//! an abort, so a lost log line would end the session. [`line`] formats the whole line first,
-//! writes it with one `write_all` and drops any error: losing a diagnostic is always better
-//! than losing the session. [`report`] is for `--version`, `--help`, `doctor`, the self-test and
-//! the installer, never for a serving process, whose stdout carries only the protocol.
+//! The standard print macros panic when the write fails (a client that closed the read end
+//! of the server's stderr pipe, a redirection to a full disk), and the release profile turns
+//! every panic into an abort, so a lost log line would end the session. [`line`] formats the
+//! whole line first, writes it with one `write_all` and drops any error: losing a diagnostic
+//! is always better than losing the session. [`report`] is for `--version`, `--help`,
+//! `doctor`, the self-test and the installer, never for a serving process, whose stdout
+//! carries only the protocol.
 
 use std::fmt::Display;
 use std::io::Write;

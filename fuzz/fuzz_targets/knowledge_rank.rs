@@ -124,10 +124,12 @@ fn stats(fields: &[Vec<String>; 5]) -> FieldStats {
     stats
 }
 
-fn scores(entries: &[&Entry], query: &[String]) -> Vec<f64> {
+/// The ranker for `entries` as the collection: field length totals and each query term's
+/// document frequency, counted here independently of the server's index.
+fn ranker_for<E: std::borrow::Borrow<Entry>>(entries: &[E], query: &[String]) -> Ranker {
     let mut totals = [0u64; 5];
     for entry in entries {
-        for (total, length) in totals.iter_mut().zip(entry.stats.lengths) {
+        for (total, length) in totals.iter_mut().zip(entry.borrow().stats.lengths) {
             *total += u64::from(length);
         }
     }
@@ -136,11 +138,15 @@ fn scores(entries: &[&Entry], query: &[String]) -> Vec<f64> {
         .map(|q| {
             entries
                 .iter()
-                .filter(|e| e.stats.terms.contains_key(q))
+                .filter(|e| e.borrow().stats.terms.contains_key(q))
                 .count()
         })
         .collect();
-    let ranker = Ranker::new(entries.len(), totals, &df, Bm25Params::default());
+    Ranker::new(entries.len(), totals, &df, Bm25Params::default())
+}
+
+fn scores(entries: &[&Entry], query: &[String]) -> Vec<f64> {
+    let ranker = ranker_for(entries, query);
     entries
         .iter()
         .map(|e| {
@@ -229,22 +235,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     if let (Some(term), false) = (query.first(), entries.is_empty()) {
         let index = u.choose_index(entries.len())?;
         let field = u.int_in_range(0..=4usize)?;
-        let df: Vec<usize> = query
-            .iter()
-            .map(|q| {
-                entries
-                    .iter()
-                    .filter(|e| e.stats.terms.contains_key(q))
-                    .count()
-            })
-            .collect();
-        let mut totals = [0u64; 5];
-        for entry in &entries {
-            for (total, length) in totals.iter_mut().zip(entry.stats.lengths) {
-                *total += u64::from(length);
-            }
-        }
-        let ranker = Ranker::new(entries.len(), totals, &df, Bm25Params::default());
+        let ranker = ranker_for(&entries, &query);
         let entry = &entries[index].stats;
         let before = ranker.score(
             entry.lengths,
