@@ -22,7 +22,11 @@ fn parse(text: &str) -> Result<DocumentMut, EditError> {
 /// holds a newline: toml_edit writes it as a multi-line string, whose raw newline would then
 /// change its value. A file mixing both endings keeps toml_edit's `\n`.
 fn render(text: &str, doc: &DocumentMut, ours: &[&str]) -> String {
-    let out = doc.to_string();
+    let mut out = doc.to_string();
+    // toml_edit reads past a byte-order mark and does not write it back.
+    if text.starts_with('\u{feff}') && !out.starts_with('\u{feff}') {
+        out.insert(0, '\u{feff}');
+    }
     let bytes = text.as_bytes();
     let bare_lf = (0..bytes.len()).any(|i| bytes[i] == b'\n' && (i == 0 || bytes[i - 1] != b'\r'));
     if text.contains("\r\n") && !bare_lf && !ours.iter().any(|s| s.contains(['\n', '\r'])) {
@@ -212,6 +216,15 @@ mod tests {
         let installed = upsert("# c\r\n", "n", "a\r\nb", &args()).unwrap_or_default();
         let doc: DocumentMut = installed.parse().unwrap_or_default();
         assert_eq!(doc["mcp_servers"]["n"]["command"].as_str(), Some("a\r\nb"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_survives_install_and_uninstall() {
+        for original in ["\u{feff}\n\n", "\u{feff}[a]\r\nx = 1\r\n", "\u{feff}"] {
+            let installed = upsert(original, "n", "/x", &args()).unwrap_or_default();
+            assert!(installed.starts_with("\u{feff}["), "{installed:?}");
+            assert_eq!(remove(&installed, "n").ok().as_deref(), Some(original));
+        }
     }
 
     #[test]
