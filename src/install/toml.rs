@@ -16,12 +16,30 @@ fn parse(text: &str) -> Result<DocumentMut, EditError> {
     })
 }
 
-/// `doc` as text in the line endings of `text`. toml_edit writes every newline it owns as
-/// `\n`, so a file whose lines all end in `\r\n` would otherwise have every line rewritten;
-/// such a file gets `\r\n` back throughout. Not when one of the strings we write (`ours`)
-/// holds a newline: toml_edit writes it as a multi-line string, whose raw newline would then
-/// change its value. A file mixing both endings keeps toml_edit's `\n`.
+/// `doc` as text that keeps the shape of `text` where toml_edit would not: its line endings
+/// and a missing final newline. toml_edit ends every line it writes, so a file whose last line
+/// had no newline would gain one that uninstalling could not tell from the user's own.
 fn render(text: &str, doc: &DocumentMut, ours: &[&str]) -> String {
+    let out = with_line_endings_of(text, doc, ours);
+    let content = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if content.is_empty() || content.ends_with('\n') {
+        return out;
+    }
+    match out.strip_suffix('\n') {
+        Some(unterminated) => unterminated
+            .strip_suffix('\r')
+            .unwrap_or(unterminated)
+            .to_string(),
+        None => out,
+    }
+}
+
+/// toml_edit writes every newline it owns as `\n`, so a file whose lines all end in `\r\n`
+/// would otherwise have every line rewritten; such a file gets `\r\n` back throughout. Not
+/// when one of the strings we write (`ours`) holds a newline: toml_edit writes it as a
+/// multi-line string, whose raw newline would then change its value. A file mixing both
+/// endings keeps toml_edit's `\n`.
+fn with_line_endings_of(text: &str, doc: &DocumentMut, ours: &[&str]) -> String {
     let mut out = doc.to_string();
     // toml_edit reads past a byte-order mark and does not write it back.
     if text.starts_with('\u{feff}') && !out.starts_with('\u{feff}') {
@@ -223,6 +241,18 @@ mod tests {
         for original in ["\u{feff}\n\n", "\u{feff}[a]\r\nx = 1\r\n", "\u{feff}"] {
             let installed = upsert(original, "n", "/x", &args()).unwrap_or_default();
             assert!(installed.starts_with("\u{feff}["), "{installed:?}");
+            assert_eq!(remove(&installed, "n").ok().as_deref(), Some(original));
+        }
+    }
+
+    /// install_toml target: toml_edit ends every line it writes, so a file whose last line
+    /// had no newline came back from install then uninstall with one.
+    #[test]
+    fn a_file_without_a_final_newline_keeps_it_missing() {
+        for original in ["[[hooks]]\t", "a = 1", "[x] # c", "a = 1\r\n[x]", "\u{feff}a = 1"] {
+            let installed = upsert(original, "n", "/x", &args()).unwrap_or_default();
+            assert!(installed.contains("[mcp_servers.n]"), "{installed:?}");
+            assert!(!installed.ends_with('\n'), "{installed:?}");
             assert_eq!(remove(&installed, "n").ok().as_deref(), Some(original));
         }
     }
