@@ -8,12 +8,21 @@
 # git-ignored), with the shared dictionary. Exits non-zero on the first crash or invariant
 # failure; the input is left in fuzz/artifacts/<target>/. Coverage is fuzz/coverage.sh's job.
 #
+# The fuzzer's seed is taken from the commit (FUZZ_SEED overrides it). libFuzzer is
+# deterministic for a seed, a binary and a corpus read in the same order, so a run of this
+# script on a fresh clone of a commit repeats the mutation sequence CI ran on it: what CI
+# finds, that run finds by the same execution, given as much time. Each commit explores a
+# path of its own.
+#
 # Targets are built without a sanitizer (-s none): the library forbids unsafe code, so
 # AddressSanitizer would halve the execution rate for little gain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${1:-15}"
+commit="$(git rev-parse --short=7 HEAD 2>/dev/null || echo 1)"
+seed="${FUZZ_SEED:-$((16#$commit % 2147483646 + 1))}"
+echo "== fuzz seed $seed (commit $commit)"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
@@ -40,13 +49,13 @@ for target in $(cargo "${toolchain[@]}" fuzz list); do
         fi
         rm -f "fuzz/replay-$target.log"
     fi
-    echo "== fuzz $target for ${seconds}s"
+    echo "== fuzz $target for ${seconds}s, seed $seed"
     mkdir -p "fuzz/corpus-work/$target"
     if ! cargo "${toolchain[@]}" fuzz run -s none "$target" \
         "fuzz/corpus-work/$target" "fuzz/corpus/$target" -- \
-        -max_total_time="$seconds" -dict=fuzz/dict/mcp.dict -max_len=8192 \
+        -max_total_time="$seconds" -seed="$seed" -dict=fuzz/dict/mcp.dict -max_len=8192 \
         -timeout=30 -rss_limit_mb=2048 -print_final_stats=1; then
-        echo "!! $target failed: see fuzz/artifacts/$target/" >&2
+        echo "!! $target failed: see fuzz/artifacts/$target/ (again: FUZZ_SEED=$seed fuzz/ci.sh $seconds, on an empty fuzz/corpus-work/)" >&2
         status=1
         break
     fi
