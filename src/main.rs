@@ -100,9 +100,6 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     }
     let store =
         Store::open(&project).map_err(|e| format!("cannot open the harness directory: {e}"))?;
-    // Before confinement: telling a dead writer's temp file from a live one's needs
-    // kill(pid, 0), which the seccomp filter and Landlock's signal scoping forbid.
-    let reaped = store.reap_temp_files(&store::process_exists);
     // Before confinement too: the seccomp allow-list has no statfs.
     let filesystem = confine::filesystem_of(store.root_fd());
     let filesystem_warning = confine::local_fs_check(
@@ -139,11 +136,6 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
             "codex-harness-mcp: closed {inherited} inherited descriptor(s) above stderr"
         ));
     }
-    if reaped > 0 {
-        log::line(format_args!(
-            "codex-harness-mcp: removed {reaped} orphaned temp file(s)"
-        ));
-    }
     let redactor = Redactor::new(
         [
             Some(project.to_string_lossy().into_owned()),
@@ -159,8 +151,8 @@ fn serve(options: &cli::ServeOptions) -> Result<(), String> {
     // not delivered, so a supervisor must not mistake it for the clean end of input.
     let served = server.serve(std::io::stdin().lock(), output, Some(termination));
     // Either way (end of input, a terminating signal, a failed write), write the knowledge
-    // index.json so a Node server sees the newest items.
-    server.fold_knowledge("at exit");
+    // index.json so a Node server sees the newest items (and reap, if no pause came).
+    server.tidy("at exit");
     served.map_err(|e| e.to_string())
 }
 

@@ -174,6 +174,21 @@ fn executing_bin_true_is_denied() {
 }
 
 #[test]
+fn a_real_signal_to_another_process_is_denied() {
+    assert_denied("signal_parent", &["EPERM"]);
+}
+
+/// The one `kill` the filter keeps is the reaper's signal-0 existence probe, and it must reach
+/// the kernel: `ESRCH` for an absent pid, not the filter's `EPERM`.
+#[test]
+fn the_reapers_liveness_probe_still_works_after_confinement() {
+    assert_allowed("liveness_probe");
+    let probe = attempt("liveness_probe");
+    assert_eq!(probe["absentPid"], "ESRCH", "{probe}");
+    assert_eq!(probe["ownProcess"], "exists", "{probe}");
+}
+
+#[test]
 fn stat_of_a_project_file_outside_the_tree_still_works() {
     assert_allowed("stat_outside_tree");
     assert_eq!(attempt("stat_outside_tree")["target"], "README.md");

@@ -217,6 +217,60 @@ fn orphaned_temp_files_are_reaped_at_start_up_and_fresh_ones_kept() {
     assert!(too_deep.exists());
 }
 
+/// Reaping walks every record directory (a quarter of a second at 200,000 knowledge items),
+/// so it must not stand between start-up and the first replies: it waits for the first idle
+/// pause or, as here, the end of input. The store's operation log shows the order.
+#[test]
+fn reaping_comes_after_the_first_requests_are_served() {
+    let project = TempProject::new("reap-later");
+    let scratch = TempProject::new("reap-later-log");
+    std::fs::create_dir_all(project.harness()).unwrap();
+    let orphan = "state.json.tmp.4294967294.beef";
+    std::fs::write(project.harness().join(orphan), "partial").unwrap();
+    let requests = scratch.path.join("requests.jsonl");
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "harness_record_trace",
+        "arguments": {"kind": "attempt", "summary": "first", "raw": "x"}}});
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "0"}}});
+    std::fs::write(&requests, format!("{initialize}\n{call}\n")).unwrap();
+    let log = scratch.path.join("ops.jsonl");
+    // A file for stdin: both requests are there before the server starts, so no pause comes
+    // between them and the end of input.
+    let output = std::process::Command::new(common::BINARY)
+        .arg("--project")
+        .arg(&project.path)
+        .arg("--record-store-ops")
+        .arg(&log)
+        .stdin(std::fs::File::open(&requests).unwrap())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let replies: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    assert_ne!(replies[1]["result"]["isError"], true, "{:?}", replies[1]);
+    let ops: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let position = |wanted: &dyn Fn(&Value) -> bool| ops.iter().position(wanted);
+    let trace_written = position(&|op| {
+        op["op"] == "create" && op["path"].as_str().is_some_and(|p| p.contains("traces"))
+    });
+    let reaped = position(&|op| op["op"] == "unlink" && op["name"] == orphan);
+    assert!(
+        trace_written.is_some() && reaped.is_some() && trace_written < reaped,
+        "trace written at operation {trace_written:?}, orphan reaped at {reaped:?}"
+    );
+    assert!(!project.harness().join(orphan).exists());
+}
+
 #[test]
 fn successful_writes_leave_no_temp_or_lock_files() {
     let project = TempProject::new("clean");

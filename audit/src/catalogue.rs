@@ -4,7 +4,7 @@ use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
 use crate::{
     dropin, fsck, installer, round10_boundary, round10_edges, round10_markers, round10_process,
-    round11_crash, round11_scale, round11_uml,
+    round11_crash, round11_scale, round11_uml, round12_reaper,
 };
 
 /// How an entry is judged.
@@ -624,6 +624,12 @@ pub fn all() -> Vec<Replay> {
             round11_uml::uml_2,
             "20 older gates whose random names sort after the newest gate's",
             "gates/recent lists the newest gate last; the audit sees it pass"
+        ),
+        replay!(
+            "SIG-1",
+            round12_reaper::sig_1,
+            "kill allowed after confinement (signal 0 only, for the deferred temp-file reaper)",
+            "a real signal to the parent is EPERM; the probe tells live from dead under confinement"
         ),
     ]
 }

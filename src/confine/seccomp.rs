@@ -324,6 +324,12 @@ pub const ALLOWED_SYSCALLS: &[AllowedSyscall] = &[
         ArgCheck::OwnProcessOnly,
         "abort() raising SIGABRT; only towards this process"
     ),
+    allow!(
+        SYS_kill,
+        ArgCheck::OneOf(1, &[0]),
+        "the temp-file reaper asking whether a writer's pid still exists (signal 0 sends \
+         nothing); every real signal is refused"
+    ),
     allow!(SYS_exit, ArgCheck::Any, "end the (only) thread"),
     allow!(
         SYS_exit_group,
@@ -390,7 +396,6 @@ pub const DENIED_SYSCALLS: &[DeniedSyscall] = &[
     deny!(SYS_pidfd_open, "take a handle on another process"),
     deny!(SYS_pidfd_getfd, "copy another process's descriptors"),
     deny!(SYS_pidfd_send_signal, "signal another process"),
-    deny!(SYS_kill, "signal another process"),
     deny!(SYS_tkill, "signal another thread"),
     deny!(SYS_io_uring_setup, "io_uring: every refused operation by another path"),
     deny!(SYS_io_uring_enter, "io_uring: every refused operation by another path"),
@@ -707,7 +712,6 @@ mod tests {
             "init_module",
             "finit_module",
             "delete_module",
-            "kill",
             "memfd_create",
             "open",
             "openat",
@@ -723,6 +727,13 @@ mod tests {
                 syscall.name
             );
         }
+    }
+
+    /// `kill` is listed only to probe whether a process exists: any real signal is refused.
+    #[test]
+    fn kill_is_allowed_only_with_signal_zero() {
+        let kill = ALLOWED_SYSCALLS.iter().find(|s| s.name == "kill");
+        assert_eq!(kill.map(|s| s.check), Some(ArgCheck::OneOf(1, &[0])));
     }
 
     #[test]

@@ -38,6 +38,7 @@ fn errno_name(errno: Errno) -> String {
         Errno::CONNREFUSED => "ECONNREFUSED",
         Errno::NOTDIR => "ENOTDIR",
         Errno::BADF => "EBADF",
+        Errno::SRCH => "ESRCH",
         other => return format!("errno {}", other.raw_os_error()),
     };
     name.to_string()
@@ -73,6 +74,8 @@ struct Prepared {
     stat_target_name: String,
     /// `/proc/self/fd`, opened now and listed after confinement.
     fd_listing: Option<OwnedFd>,
+    /// The process that started us, asked now (`getppid` is not on the allow-list).
+    parent: Option<rustix::process::Pid>,
 }
 
 fn prepare(project: &Path) -> Prepared {
@@ -101,6 +104,7 @@ fn prepare(project: &Path) -> Prepared {
         stat_target,
         stat_target_name,
         fd_listing: descriptors::open_listing().ok(),
+        parent: rustix::process::getppid(),
     }
 }
 
@@ -271,6 +275,36 @@ fn exec_bin_true() -> Value {
     }
 }
 
+/// A real signal to the process that started us. SIGCONT, so that a failure of the filter
+/// does no harm: it only wakes a parent that was not stopped.
+fn signal_parent(prepared: &Prepared) -> Value {
+    match prepared.parent {
+        Some(parent) => outcome(rustix::process::kill_process(
+            parent,
+            rustix::process::Signal::CONT,
+        )),
+        None => json!({"allowed": false, "error": "no parent process"}),
+    }
+}
+
+/// The one use of `kill` the filter keeps, the temp-file reaper's question "does this pid
+/// exist?": answered for ourselves, and `ESRCH` (not the filter's `EPERM`) for a pid above
+/// any pid the kernel hands out.
+fn liveness_probe() -> Value {
+    let own = rustix::process::test_kill_process(rustix::process::getpid());
+    let absent = rustix::process::Pid::from_raw(i32::MAX).map(rustix::process::test_kill_process);
+    let absent_error = match absent {
+        Some(Err(errno)) => errno_name(errno),
+        Some(Ok(())) => "exists".into(),
+        None => "no such pid".into(),
+    };
+    json!({
+        "allowed": own.is_ok() && absent_error == "ESRCH",
+        "ownProcess": own.map_or_else(errno_name, |()| "exists".into()),
+        "absentPid": absent_error,
+    })
+}
+
 fn connect_tcp_loopback(prepared: &Prepared) -> Value {
     match (&prepared.client, prepared.listener_addr) {
         (Some(client), Some(addr)) => outcome(rustix::net::connect(client.as_fd(), &addr)),
@@ -279,7 +313,7 @@ fn connect_tcp_loopback(prepared: &Prepared) -> Value {
 }
 
 /// Each act the confined process must not manage, and the layer meant to deny it.
-const FORBIDDEN: [(&str, Layer); 9] = [
+const FORBIDDEN: [(&str, Layer); 10] = [
     ("read_etc_passwd", Layer::Landlock),
     ("write_project_root", Layer::Landlock),
     ("socket_inet", Layer::Seccomp),
@@ -289,6 +323,7 @@ const FORBIDDEN: [(&str, Layer); 9] = [
     ("exec_bin_true", Layer::Seccomp),
     ("plain_openat", Layer::Seccomp),
     ("unlisted_syscall_getsid", Layer::Seccomp),
+    ("signal_parent", Layer::Seccomp),
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -418,6 +453,8 @@ pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
         "unlisted_syscall_getsid",
         outcome(rustix::process::getsid(None)),
     );
+    record("signal_parent", signal_parent(&prepared));
+    record("liveness_probe", liveness_probe());
     let (descriptors, no_survivors) = descriptor_report(&inherited, closed, prepared.fd_listing);
 
     let allowed = |name: &str| {
@@ -431,9 +468,14 @@ pub fn selftest(options: &ServeOptions) -> Result<(Value, bool), String> {
         .filter(|(name, _)| allowed(name))
         .filter_map(|(name, layer)| missing_layer(&posture, name, *layer))
         .collect();
-    let allowed_ok = ["write_inside_harness", "stat_outside_tree", "getrandom"]
-        .iter()
-        .all(|name| allowed(name));
+    let allowed_ok = [
+        "write_inside_harness",
+        "stat_outside_tree",
+        "getrandom",
+        "liveness_probe",
+    ]
+    .iter()
+    .all(|name| allowed(name));
     let passed = posture.fully_enforced() && denied_ok && allowed_ok && no_survivors;
     Ok((
         json!({

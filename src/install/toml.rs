@@ -249,7 +249,13 @@ mod tests {
     /// had no newline came back from install then uninstall with one.
     #[test]
     fn a_file_without_a_final_newline_keeps_it_missing() {
-        for original in ["[[hooks]]\t", "a = 1", "[x] # c", "a = 1\r\n[x]", "\u{feff}a = 1"] {
+        for original in [
+            "[[hooks]]\t",
+            "a = 1",
+            "[x] # c",
+            "a = 1\r\n[x]",
+            "\u{feff}a = 1",
+        ] {
             let installed = upsert(original, "n", "/x", &args()).unwrap_or_default();
             assert!(installed.contains("[mcp_servers.n]"), "{installed:?}");
             assert!(!installed.ends_with('\n'), "{installed:?}");

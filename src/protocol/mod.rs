@@ -39,7 +39,9 @@ use std::rc::Rc;
 /// second apart, while the fold rewrites the whole index (tens of milliseconds for
 /// thousands of items). A quarter second separates the two and leaves most of the second
 /// for the fold itself. At worst (one record per pause) this rewrites the index as often as
-/// the Node server, which rewrites it on every record.
+/// the Node server, which rewrites it on every record. The first such pause also reaps the
+/// temp files a crashed writer left, which start-up leaves for later so that the first reply
+/// never waits on a walk of every record directory.
 pub const IDLE_FOLD_AFTER: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Everything a request can reach: the store of the pinned project, the redactor for error
@@ -50,6 +52,7 @@ pub struct Server {
     pub redactor: Redactor,
     pub posture: Value,
     pub legacy: era::LegacyState,
+    orphans_reaped: std::cell::Cell<bool>,
 }
 
 impl Server {
@@ -59,6 +62,7 @@ impl Server {
             redactor,
             posture,
             legacy: era::LegacyState::default(),
+            orphans_reaped: std::cell::Cell::new(false),
         }
     }
 
@@ -108,10 +112,25 @@ impl Server {
         Some(reply)
     }
 
+    /// The work that waits for a pause in the requests, or for the end of the session: the
+    /// first time, removing the temp files a crashed writer left (hygiene that start-up
+    /// defers, see [`IDLE_FOLD_AFTER`]); every time, [`Server::fold_knowledge`].
+    pub fn tidy(&self, when: &str) {
+        if !self.orphans_reaped.replace(true) {
+            let reaped = self.store.reap_temp_files(&crate::store::process_exists);
+            if reaped > 0 {
+                log::line(format_args!(
+                    "codex-harness-mcp: removed {reaped} orphaned temp file(s)"
+                ));
+            }
+        }
+        self.fold_knowledge(when);
+    }
+
     /// Writes `knowledge/index.json` (the one file a Node server reads) if records are pending
     /// for it. A failure loses nothing (the segments and journal hold every record, and the
     /// export is retried later), so it is a warning.
-    pub fn fold_knowledge(&self, when: &str) {
+    fn fold_knowledge(&self, when: &str) {
         if let Err(error) = crate::knowledge::serve::export_if_pending(&self.store) {
             let message = self.redactor.redact(&error.0);
             log::line(format_args!(
@@ -133,8 +152,7 @@ impl Server {
     /// otherwise have every later request executed and its answer discarded). While a request
     /// waits on a lock, the session watches `input` for its cancellation. A signal on `stop`
     /// ends the session like the end of input, once the request in flight is answered; a
-    /// pause of [`IDLE_FOLD_AFTER`] after start-up or a request writes the knowledge
-    /// index.json if records are pending for it.
+    /// pause of [`IDLE_FOLD_AFTER`] after start-up or a request runs [`Server::tidy`].
     pub fn serve<R, W>(
         &self,
         input: R,
@@ -179,7 +197,7 @@ impl Server {
                 }
                 Input::Idle => {
                     served_since_idle = false;
-                    self.fold_knowledge("after an idle pause");
+                    self.tidy("after an idle pause");
                 }
                 // An unterminated line is not a request yet: it is dropped, not answered.
                 Input::Stop(signal) => {

@@ -42,7 +42,7 @@ LANDLOCK_WARNING = "WARNING: Landlock unavailable (the kernel has no Landlock su
 SECCOMP_DENIALS = {
     "socket_inet": "EPERM", "socket_inet6": "EPERM", "socket_unix": "EPERM",
     "connect_tcp_loopback": "EPERM", "exec_bin_true": "EPERM", "plain_openat": "EPERM",
-    "unlisted_syscall_getsid": "ENOSYS",
+    "unlisted_syscall_getsid": "ENOSYS", "signal_parent": "EPERM",
 }
 LANDLOCK_ONLY = ["read_etc_passwd", "write_project_root"]
 
