@@ -419,6 +419,36 @@ fn a_cancelled_lock_wait_stops_at_once_and_gets_no_reply_after_reporting_progres
     assert_eq!(server.finish(), 0);
 }
 
+/// A client that cancels at once sends the cancellation right behind its request, so both
+/// arrive in one read: the wait must see a cancellation queued behind the request in flight,
+/// not only one read while it waits (found by the session fuzz target's contended pass).
+#[test]
+fn a_cancellation_that_arrives_with_its_request_stops_the_lock_wait() {
+    let project = TempProject::new("era-cancel-queued");
+    let mut server = Server::start(&project.path);
+    server.call("harness_bootstrap", json!({}));
+    hold_state_lock_as_node(&project);
+    let started = std::time::Instant::now();
+    let call = json!({"jsonrpc": "2.0", "id": 51, "method": "tools/call", "params": {
+        "name": "harness_update_state", "arguments": {"focus": "never written"}}});
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                        "params": {"requestId": 51, "reason": "test"}});
+    let ping = json!({"jsonrpc": "2.0", "id": 52, "method": "ping"});
+    server.send_raw(format!("{call}\n{cancel}\n{ping}\n").as_bytes());
+    let reply = server.recv();
+    assert_eq!(
+        reply["id"], 52,
+        "the cancelled request was answered: {reply}"
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(4),
+        "cancel took {waited:?}"
+    );
+    assert_ne!(project.read_json("state.json")["focus"], "never written");
+    assert_eq!(server.finish(), 0);
+}
+
 #[test]
 fn a_lock_wait_that_is_not_cancelled_still_times_out_with_an_error() {
     let project = TempProject::new("era-nocancel");

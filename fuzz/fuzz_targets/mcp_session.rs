@@ -21,10 +21,21 @@
 //!   `initialize` is -32601, a half-formed `_meta` -32602 and an unsupported version -32022
 //!   with `data.supported`.
 //!
-//! One input in four (by the stream's length) is then served again from the start through
+//! Half the inputs (by the stream's length) are then served again from the start through
 //! `Server::serve`, the stdio loop itself, reading the stream from a file and writing to
-//! memory: it writes exactly as many lines as the frame-by-frame pass answered, each one
-//! JSON-RPC 2.0 message with exactly one of `result` / `error`, and ends cleanly.
+//! memory, in one of three ways:
+//! - plainly: it writes exactly as many lines as the frame-by-frame pass answered, each one
+//!   JSON-RPC 2.0 message with exactly one of `result` / `error`, and ends cleanly;
+//! - with failing stdio (stdin failing after some bytes, or stdout refusing after some bytes,
+//!   as a closed pipe or another error): the session ends with that error, nothing is written
+//!   after a failed write, and the error's text names no absolute path;
+//! - contended: a live Node lock is planted on state and on the knowledge index, and a second
+//!   server on the project gives up on a lock after [`CONTENDED_LOCK_TIMEOUT`], so every
+//!   request that writes waits in the session's lock-wait path. The stream keeps its
+//!   well-formed requests (renumbered), a third of them asking for progress and a third
+//!   followed by their own `notifications/cancelled`: every request is answered once, in
+//!   order, unless it was cancelled; progress notifications name only tokens requests gave,
+//!   rise strictly, and stop at their request's reply.
 //!
 //! Raw mode (for seeds): the input after its first byte is a JSONL session, and what a reply
 //! must look like follows from JSON-RPC alone (see `expect_raw`).
@@ -38,12 +49,14 @@ use arbitrary::{Result, Unstructured};
 use codex_harness_mcp::protocol::Server;
 use codex_harness_mcp::sanitize::Redactor;
 use codex_harness_mcp::store::Store;
-use codex_harness_mcp::transport::{Frame, Framer};
+use codex_harness_mcp::transport::{Frame, Framer, StdioError};
 use fuzz_support::{catalogue, hostile_string, near, number, piece_string, satisfying, value};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
-use std::cell::RefCell;
-use std::io::Write;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -52,7 +65,13 @@ struct Fixture {
     project: PathBuf,
     project_text: String,
     server: Server,
+    /// A second server on the same project, quick to give up on a held lock.
+    contended: Server,
 }
+
+/// How long the contended server awaits a lock: a few of the store's back-off pauses (0.5 ms
+/// doubling), so each waiting request runs the lock-wait path several times.
+const CONTENDED_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(4);
 
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
@@ -72,10 +91,18 @@ fn fixture() -> &'static Fixture {
             Redactor::new([project_text.clone()]),
             json!({"fuzzing": true}),
         );
+        let contended = Server::new(
+            Store::open(&project)
+                .expect("open the fuzz project again")
+                .with_lock_timeout(CONTENDED_LOCK_TIMEOUT),
+            Redactor::new([project_text.clone()]),
+            json!({"fuzzing": true}),
+        );
         Fixture {
             project,
             project_text,
             server,
+            contended,
         }
     })
 }
@@ -632,6 +659,7 @@ fn expect_raw(frame: &Frame) -> Expect {
 }
 
 /// The serve pass's stdout: lines collected in memory.
+#[derive(Default)]
 struct Collected(Rc<RefCell<Vec<u8>>>);
 
 impl Write for Collected {
@@ -648,7 +676,7 @@ impl Write for Collected {
 /// JSON-RPC 2.0 reply.
 fn serve_pass(fixture: &Fixture, stream: &[u8], answered: usize) {
     reset(fixture);
-    restore_legacy(fixture);
+    restore_legacy(&fixture.server);
     let file = fixture.project.with_extension("stream");
     std::fs::write(&file, stream).expect("write the stream");
     let input = std::fs::File::open(&file).expect("open the stream");
@@ -673,23 +701,257 @@ fn serve_pass(fixture: &Fixture, stream: &[u8], answered: usize) {
     }
 }
 
+/// stdin that fails once `left` bytes have been read (the descriptor stays pollable).
+struct FailingInput {
+    file: std::fs::File,
+    left: usize,
+}
+
+impl Read for FailingInput {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("stdin failed"));
+        }
+        let want = buffer.len().min(self.left);
+        let read = self.file.read(&mut buffer[..want])?;
+        self.left -= read;
+        Ok(read)
+    }
+}
+
+impl AsFd for FailingInput {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
+/// stdout that takes `limit` bytes and then fails every write with `kind`, counting the
+/// writes it was asked for after its first failure.
+struct RefusingOutput {
+    taken: usize,
+    limit: usize,
+    kind: std::io::ErrorKind,
+    failed: Rc<Cell<bool>>,
+    writes_after_failure: Rc<Cell<usize>>,
+}
+
+impl Write for RefusingOutput {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.failed.get() {
+            self.writes_after_failure
+                .set(self.writes_after_failure.get() + 1);
+        }
+        if self.taken + bytes.len() > self.limit {
+            self.failed.set(true);
+            return Err(std::io::Error::from(self.kind));
+        }
+        self.taken += bytes.len();
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `stream` served by the stdio loop over stdio that fails: stdin after half the stream, or
+/// stdout after as many bytes as the stream has (as a closed pipe or another error, by the
+/// stream's length). The session ends with exactly that error, nothing is written after a
+/// failed write, and the error's text names no absolute path.
+fn failing_stdio_pass(fixture: &Fixture, stream: &[u8]) {
+    reset(fixture);
+    restore_legacy(&fixture.server);
+    let file = fixture.project.with_extension("stream");
+    std::fs::write(&file, stream).expect("write the stream");
+    let opened = std::fs::File::open(&file).expect("open the stream");
+    let served = if (stream.len() / 16) % 2 == 0 {
+        let input = FailingInput {
+            file: opened,
+            left: stream.len() / 2,
+        };
+        let served = fixture.server.serve(input, Collected::default(), None);
+        let failed_read = matches!(served, Err(StdioError::Read(_)));
+        // An empty stream ends (read of 0 bytes) before the input can fail.
+        assert_eq!(failed_read, !stream.is_empty(), "{served:?}");
+        served
+    } else {
+        let failed = Rc::new(Cell::new(false));
+        let writes_after_failure = Rc::new(Cell::new(0));
+        let output = RefusingOutput {
+            taken: 0,
+            limit: stream.len(),
+            kind: if (stream.len() / 32) % 2 == 0 {
+                std::io::ErrorKind::BrokenPipe
+            } else {
+                std::io::ErrorKind::StorageFull
+            },
+            failed: Rc::clone(&failed),
+            writes_after_failure: Rc::clone(&writes_after_failure),
+        };
+        let served = fixture.server.serve(opened, output, None);
+        assert_eq!(
+            matches!(served, Err(StdioError::Write(_))),
+            failed.get(),
+            "{served:?}"
+        );
+        assert_eq!(writes_after_failure.get(), 0, "wrote after a failed write");
+        served
+    };
+    if let Err(error) = served {
+        let text = error.to_string();
+        assert!(
+            !text.is_empty() && !text.contains(&fixture.project_text),
+            "{text}"
+        );
+    }
+}
+
+/// A request of the contended pass, renumbered with its position.
+struct Tracked {
+    id: i64,
+    cancelled: bool,
+}
+
+/// The well-formed requests of `stream` (JSON objects with `jsonrpc: "2.0"`, a string method,
+/// an `id` and no duplicate key), renumbered 1, 2, 3…; every third asks for progress (with a
+/// token of ours; any token of its own is removed) and every third is followed by a
+/// cancellation of itself. Everything else is dropped: the
+/// other passes serve it.
+fn contended_stream(stream: &[u8]) -> (Vec<u8>, Vec<Tracked>, HashSet<String>) {
+    let mut out = Vec::new();
+    let mut tracked = Vec::new();
+    let mut tokens = HashSet::new();
+    for line in stream.split(|b| *b == b'\n') {
+        if fuzz_support::has_duplicate_key(line) {
+            continue;
+        }
+        let Ok(Value::Object(mut request)) = serde_json::from_slice::<Value>(line) else {
+            continue;
+        };
+        let well_formed = request.get("jsonrpc") == Some(&json!("2.0"))
+            && request.get("method").is_some_and(Value::is_string)
+            && request.contains_key("id")
+            && request.get("params").is_none_or(Value::is_object);
+        if !well_formed {
+            continue;
+        }
+        let id = tracked.len() as i64 + 1;
+        request.insert("id".into(), json!(id));
+        let cancelled = id % 3 == 2;
+        // Tokens are ours alone (one per request), so progress can be told apart.
+        if let Some(Value::Object(meta)) = request
+            .get_mut("params")
+            .and_then(|params| params.get_mut("_meta"))
+        {
+            meta.remove("progressToken");
+        }
+        if id % 3 == 1 {
+            let token = format!("p{id}");
+            let params = request.entry("params").or_insert_with(|| json!({}));
+            let meta = params
+                .as_object_mut()
+                .map(|p| p.entry("_meta").or_insert_with(|| json!({})));
+            if let Some(Value::Object(meta)) = meta {
+                meta.insert("progressToken".into(), json!(token));
+                tokens.insert(token);
+            }
+        }
+        out.extend_from_slice(&serde_json::to_vec(&Value::Object(request)).unwrap_or_default());
+        out.push(b'\n');
+        if cancelled {
+            let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                                "params": {"requestId": id, "reason": "fuzz"}});
+            out.extend_from_slice(&serde_json::to_vec(&cancel).unwrap_or_default());
+            out.push(b'\n');
+        }
+        tracked.push(Tracked { id, cancelled });
+    }
+    (out, tracked, tokens)
+}
+
+/// The well-formed requests of `stream` served by the contended server while another
+/// (Node) process holds both locks. Every request is answered once, in order, unless it was
+/// cancelled; progress notifications name a token some request gave, rise strictly per
+/// token, and none follows its request's reply.
+fn contended_pass(fixture: &Fixture, stream: &[u8]) {
+    let (stream, tracked, tokens) = contended_stream(stream);
+    reset(fixture);
+    restore_legacy(&fixture.contended);
+    let node_lock = format!(
+        "{}\n{}\n",
+        std::process::id(),
+        codex_harness_mcp::clock::now_iso()
+    );
+    let harness = fixture.project.join(".codex-harness");
+    std::fs::create_dir_all(harness.join("knowledge")).expect("knowledge directory");
+    std::fs::write(harness.join(".state.lock"), &node_lock).expect("plant the state lock");
+    std::fs::write(harness.join("knowledge/.knowledge-index.lock"), &node_lock)
+        .expect("plant the index lock");
+    let file = fixture.project.with_extension("stream");
+    std::fs::write(&file, &stream).expect("write the stream");
+    let input = std::fs::File::open(&file).expect("open the stream");
+    let output = Collected::default();
+    let collected = Rc::clone(&output.0);
+    let served = fixture.contended.serve(input, output, None);
+    assert!(served.is_ok(), "serve failed: {served:?}");
+    let output = collected.borrow();
+    let mut replies = Vec::new();
+    let mut progress: HashMap<String, u64> = HashMap::new();
+    let mut finished = HashSet::new();
+    for line in output.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let message: Value = serde_json::from_slice(line).expect("serve wrote JSON");
+        assert_eq!(message["jsonrpc"], "2.0", "{message}");
+        if message["method"] == "notifications/progress" {
+            let token = message["params"]["progressToken"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(tokens.contains(token), "progress for no request: {message}");
+            let id: i64 = token[1..].parse().expect("a token names its request");
+            assert!(
+                !finished.contains(&id),
+                "progress after the reply: {message}"
+            );
+            let value = message["params"]["progress"].as_u64().expect("progress");
+            let previous = progress.insert(token.to_string(), value);
+            assert!(
+                previous.is_none_or(|p| p < value),
+                "progress fell: {message}"
+            );
+            assert!(message["params"]["total"].is_u64(), "{message}");
+            continue;
+        }
+        assert!(
+            message.get("result").is_some() != message.get("error").is_some(),
+            "{message}"
+        );
+        let id = message["id"].as_i64().expect("a renumbered request's id");
+        finished.insert(id);
+        replies.push(id);
+    }
+    let mut next = 0;
+    for request in &tracked {
+        if replies.get(next) == Some(&request.id) {
+            next += 1;
+        } else {
+            assert!(request.cancelled, "request {} got no reply", request.id);
+        }
+    }
+    assert_eq!(next, replies.len(), "replies out of order: {replies:?}");
+}
+
 /// Restores the legacy era's starting version (the server outlives inputs).
-fn restore_legacy(fixture: &Fixture) {
+fn restore_legacy(server: &Server) {
     let line = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
                       "params": {"protocolVersion": START_LEGACY, "capabilities": {},
                                  "clientInfo": {"name": "fuzz", "version": "0"}}});
     let frame = Frame::Line(serde_json::to_vec(&line).unwrap_or_default());
-    let reply = fixture
-        .server
-        .handle_frame(&frame)
-        .expect("initialize is answered");
+    let reply = server.handle_frame(&frame).expect("initialize is answered");
     assert!(reply.contains(START_LEGACY), "{reply}");
 }
 
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let fixture = fixture();
     reset(fixture);
-    restore_legacy(fixture);
+    restore_legacy(&fixture.server);
     let mut legacy = START_LEGACY;
     let mut stream = Vec::new();
     let mut expectations = Vec::new();
@@ -734,8 +996,11 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         }
         check_disk(fixture);
     }
-    if stream.len() % 4 == 0 {
-        serve_pass(fixture, &stream, answered);
+    match stream.len() % 16 {
+        0 => serve_pass(fixture, &stream, answered),
+        8 => failing_stdio_pass(fixture, &stream),
+        4 | 12 => contended_pass(fixture, &stream),
+        _ => {}
     }
     Ok(())
 }

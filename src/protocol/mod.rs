@@ -52,7 +52,8 @@ pub struct Server {
     pub redactor: Redactor,
     pub posture: Value,
     pub legacy: era::LegacyState,
-    orphans_reaped: std::cell::Cell<bool>,
+    /// Set once [`Server::tidy`] has reaped (an atomic only so a `Server` can be shared).
+    orphans_reaped: std::sync::atomic::AtomicBool,
 }
 
 impl Server {
@@ -62,7 +63,7 @@ impl Server {
             redactor,
             posture,
             legacy: era::LegacyState::default(),
-            orphans_reaped: std::cell::Cell::new(false),
+            orphans_reaped: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -116,7 +117,10 @@ impl Server {
     /// first time, removing the temp files a crashed writer left (hygiene that start-up
     /// defers, see [`IDLE_FOLD_AFTER`]); every time, [`Server::fold_knowledge`].
     pub fn tidy(&self, when: &str) {
-        if !self.orphans_reaped.replace(true) {
+        if !self
+            .orphans_reaped
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
             let reaped = self.store.reap_temp_files(&crate::store::process_exists);
             if reaped > 0 {
                 log::line(format_args!(
@@ -208,7 +212,14 @@ impl Server {
                 }
             }
             served_since_idle |= !frames.is_empty();
-            for frame in frames.drain(..) {
+            // Queued in the session, so a request waiting on a lock sees the frames behind it.
+            session.borrow_mut().queue(frames.drain(..));
+            loop {
+                // The borrow ends before the frame is handled: the lock wait borrows again.
+                let next = session.borrow_mut().next_frame();
+                let Some(frame) = next else {
+                    break;
+                };
                 let line = self.handle(
                     &frame,
                     &mut |id, params, version| session.borrow_mut().begin(id, params, version),

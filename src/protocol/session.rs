@@ -5,7 +5,9 @@
 //! `progressToken` while a request waits on a lock: the store calls [`Session::wait`]
 //! instead of sleeping, and it sends `notifications/progress` (when the request asked) and
 //! polls stdin for the pause; bytes that arrive are read ahead, scanned for a cancellation
-//! naming the request in flight, and handed to the frame loop afterwards, in order. It never
+//! naming the request in flight, and handed to the frame loop afterwards, in order. Frames
+//! already read but queued behind the request in flight (a client that cancels at once sends
+//! both in one write) are scanned too. It never
 //! runs a request, never reads more than [`MAX_READ_AHEAD`] bytes ahead, and never answers
 //! anything itself. Between requests it waits on stdin and the termination signals together
 //! (see [`crate::signals`]), optionally with an idle timeout.
@@ -15,9 +17,10 @@ use super::jsonrpc::Id;
 use crate::json::{parse_message, to_compact};
 use crate::signals::Termination;
 use crate::store::LOCK_TIMEOUT_MS;
-use crate::transport::{MAX_LINE_BYTES, READ_CHUNK_BYTES};
+use crate::transport::{Frame, MAX_LINE_BYTES, READ_CHUNK_BYTES};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use serde_json::{json, Value};
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::time::Duration;
@@ -34,6 +37,9 @@ struct InFlight {
     progress_token: Option<Value>,
     last_progress: Option<Duration>,
     cancelled: bool,
+    /// Whether the frames queued behind it have been scanned (they cannot change while it
+    /// runs, so once is enough).
+    queue_scanned: bool,
 }
 
 /// What [`Session::next_input`] found.
@@ -54,6 +60,8 @@ pub struct Session<R, W> {
     read_ahead: Vec<u8>,
     /// Bytes of `read_ahead` already scanned for a cancellation.
     scanned: usize,
+    /// Frames read and framed but not handled yet, in order.
+    queued: VecDeque<Frame>,
     eof: bool,
     in_flight: Option<InFlight>,
     write_error: Option<io::Error>,
@@ -67,6 +75,7 @@ impl<R: Read + AsFd, W: Write> Session<R, W> {
             output,
             read_ahead: Vec::new(),
             scanned: 0,
+            queued: VecDeque::new(),
             eof: false,
             in_flight: None,
             write_error: None,
@@ -133,6 +142,16 @@ impl<R: Read + AsFd, W: Write> Session<R, W> {
         }
     }
 
+    /// Queues frames for [`Session::next_frame`].
+    pub fn queue(&mut self, frames: impl IntoIterator<Item = Frame>) {
+        self.queued.extend(frames);
+    }
+
+    /// The next queued frame, if any.
+    pub fn next_frame(&mut self) -> Option<Frame> {
+        self.queued.pop_front()
+    }
+
     /// Writes one line and flushes. After a failed write nothing more is written.
     pub fn send(&mut self, line: &str) {
         if self.write_error.is_some() {
@@ -172,6 +191,7 @@ impl<R: Read + AsFd, W: Write> Session<R, W> {
             progress_token,
             last_progress: None,
             cancelled: false,
+            queue_scanned: false,
         });
     }
 
@@ -252,27 +272,38 @@ impl<R: Read + AsFd, W: Write> Session<R, W> {
         let Some(flight) = self.in_flight.as_mut() else {
             return;
         };
+        if !flight.queue_scanned {
+            flight.queue_scanned = true;
+            let queued = self.queued.iter().filter_map(|frame| match frame {
+                Frame::Line(line) => Some(line.as_slice()),
+                Frame::Oversize { .. } => None,
+            });
+            for line in queued {
+                flight.cancelled |= cancels(line, &flight.id);
+            }
+        }
         let unscanned = &self.read_ahead[self.scanned..];
         let Some(last_newline) = unscanned.iter().rposition(|b| *b == b'\n') else {
             return;
         };
         for line in unscanned[..last_newline].split(|b| *b == b'\n') {
-            if line.len() > MAX_LINE_BYTES {
-                continue;
-            }
-            let message = std::str::from_utf8(line)
-                .ok()
-                .and_then(|text| parse_message(text.trim()).ok());
-            let Some(message) = message.map(|m| m.value) else {
-                continue;
-            };
-            if message.get("id").is_none()
-                && message["method"] == "notifications/cancelled"
-                && message["params"]["requestId"] == flight.id
-            {
-                flight.cancelled = true;
-            }
+            flight.cancelled |= cancels(line, &flight.id);
         }
         self.scanned += last_newline + 1;
     }
+}
+
+/// Whether `line` is a `notifications/cancelled` naming the request `id`.
+fn cancels(line: &[u8], id: &Value) -> bool {
+    if line.len() > MAX_LINE_BYTES {
+        return false;
+    }
+    let message = std::str::from_utf8(line)
+        .ok()
+        .and_then(|text| parse_message(text.trim()).ok());
+    message.map(|m| m.value).is_some_and(|message| {
+        message.get("id").is_none()
+            && message["method"] == "notifications/cancelled"
+            && message["params"]["requestId"] == *id
+    })
 }

@@ -116,12 +116,12 @@ fn backoff(attempt: u32, waited: Duration) -> bool {
 }
 
 impl Store {
-    /// Takes `kind`, waiting at most [`LOCK_TIMEOUT_MS`].
+    /// Takes `kind`, waiting at most [`LOCK_TIMEOUT_MS`] (or the store's shorter timeout).
     pub fn lock(&self, kind: LockKind) -> Result<LockGuard<'_>, StoreError> {
         let started = Instant::now();
         let timeout = || StoreError::LockTimeout {
             kind: kind.label(),
-            waited_ms: LOCK_TIMEOUT_MS,
+            waited_ms: u64::try_from(self.lock_timeout.as_millis()).unwrap_or(u64::MAX),
         };
         let cancelled = || StoreError::LockWaitCancelled { kind: kind.label() };
         if kind == LockKind::KnowledgeIndex {
@@ -135,7 +135,7 @@ impl Store {
                 Err(Errno::WOULDBLOCK) | Err(Errno::INTR) => {}
                 Err(errno) => return Err(StoreError::from_errno("lock", kind.lock_file(), errno)),
             }
-            if started.elapsed() > Duration::from_millis(LOCK_TIMEOUT_MS) {
+            if started.elapsed() > self.lock_timeout {
                 return Err(timeout());
             }
             if !backoff(attempt, started.elapsed()) {
@@ -156,7 +156,7 @@ impl Store {
                 self.remove(kind.lock_file())?;
                 continue;
             }
-            if started.elapsed() > Duration::from_millis(LOCK_TIMEOUT_MS) {
+            if started.elapsed() > self.lock_timeout {
                 return Err(timeout());
             }
             if !backoff(attempt, started.elapsed()) {

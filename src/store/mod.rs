@@ -57,6 +57,9 @@ pub struct Store {
     /// The size bound of every file read and written ([`MAX_FILE_BYTES`] unless a test
     /// lowers it with [`Store::with_file_limit`]).
     file_limit: u64,
+    /// How long a lock is awaited ([`LOCK_TIMEOUT_MS`] unless a test or fuzz target shortens
+    /// it with [`Store::with_lock_timeout`]).
+    lock_timeout: std::time::Duration,
 }
 
 impl Store {
@@ -82,6 +85,7 @@ impl Store {
             launch_dir: std::env::current_dir().unwrap_or_else(|_| project_path.to_path_buf()),
             layout_ready: std::sync::atomic::AtomicBool::new(false),
             file_limit: MAX_FILE_BYTES,
+            lock_timeout: std::time::Duration::from_millis(LOCK_TIMEOUT_MS),
         })
     }
 
@@ -90,6 +94,14 @@ impl Store {
     #[doc(hidden)]
     pub fn with_file_limit(mut self, bytes: u64) -> Store {
         self.file_limit = bytes.min(MAX_FILE_BYTES);
+        self
+    }
+
+    /// The same store giving up on a held lock sooner, so the lock-wait path (progress,
+    /// cancellation, timeout) can be driven many times a second. Never lengthened.
+    #[doc(hidden)]
+    pub fn with_lock_timeout(mut self, timeout: std::time::Duration) -> Store {
+        self.lock_timeout = timeout.min(self.lock_timeout);
         self
     }
 
