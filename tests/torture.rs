@@ -164,9 +164,12 @@ fn acknowledged_writes_survive_random_sigkills() {
         let _ = child.wait();
         assert_every_file_parses(&harness);
     }
-    // A fresh start reaps what the dead writers left; everything acknowledged is there.
+    // A fresh server reaps what the dead writers left (at its first pause, or as here at the
+    // end of its input); everything acknowledged is there.
     let mut server = Server::start(&project.path);
     server.request("ping", json!({}));
+    assert_eq!(server.finish(), 0);
+    let mut server = Server::start(&project.path);
     let leftovers: Vec<_> = all_files(&harness)
         .into_iter()
         .filter(|p| p.to_string_lossy().contains(".tmp."))
