@@ -31,6 +31,7 @@
 
 mod entry;
 pub mod memory;
+mod postings;
 mod scan;
 
 pub use entry::{
