@@ -43,6 +43,7 @@
 //! directory it describes. It must never be used with the index lock held by the caller
 //! except through the `_locked` paths here, which never take it again.
 
+use super::compact::{Stamp, Stamps, StrMap, Strings};
 use super::postings::{
     extend_windows, window_of, window_slots, windows_of, Frequencies, Postings, Window, LONG_LIST,
 };
@@ -60,15 +61,14 @@ use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::PathBuf;
-use std::rc::Rc;
 
-/// One indexed item. Its terms are in the postings, and what ranking reads for every
-/// candidate is in [`Hot`], not here.
+/// One indexed item. Its id is string `slot` of [`KnowledgeCache::ids`], its terms are in
+/// the postings, and what ranking reads for every candidate is in [`Hot`], not here.
 struct Entry {
-    id: Rc<str>,
-    ts: Box<str>,
-    /// Lowercased tags, as ids in the tag dictionary.
-    tags: Box<[u32]>,
+    ts: Stamp,
+    /// Where its lowercased tags (tag ids) start in [`KnowledgeCache::tag_list`]; they end
+    /// where the next entry's start.
+    tags: u32,
     /// Its line: the source it was read from, offset and length.
     source: u32,
     offset: u32,
@@ -113,8 +113,14 @@ pub struct KnowledgeCache {
     journal: Option<usize>,
     entries: Vec<Entry>,
     hot: Vec<Hot>,
-    slots: HashMap<Rc<str>, u32>,
-    dictionary: HashMap<Box<str>, u32>,
+    /// Each slot's id, and the latest slot of each id.
+    ids: Strings,
+    slots: StrMap,
+    stamps: Stamps,
+    tag_list: Vec<u32>,
+    /// Each term id's term, and the id of each term.
+    terms: Strings,
+    dictionary: StrMap,
     /// For each term id, the entries that have it.
     postings: Vec<Postings>,
     /// The window bounds of the terms with long lists.
@@ -245,8 +251,12 @@ impl KnowledgeCache {
             journal: None,
             entries: Vec::new(),
             hot: Vec::new(),
-            slots: HashMap::new(),
-            dictionary: HashMap::new(),
+            ids: Strings::default(),
+            slots: StrMap::default(),
+            stamps: Stamps::default(),
+            tag_list: Vec::new(),
+            terms: Strings::default(),
+            dictionary: StrMap::default(),
             postings: Vec::new(),
             windows: HashMap::new(),
             window_time: Vec::new(),
@@ -394,6 +404,9 @@ impl KnowledgeCache {
         }
         self.postings.shrink_to_fit();
         self.entries.shrink_to_fit();
+        self.ids.shrink_to_fit();
+        self.terms.shrink_to_fit();
+        self.tag_list.shrink_to_fit();
         self.hot.shrink_to_fit();
     }
 
@@ -411,12 +424,11 @@ impl KnowledgeCache {
         if !self.in_order {
             self.window_time.clear();
             self.timed = 0;
-            let (entries, hot) = (&self.entries, &self.hot);
+            let (entries, hot, stamps) = (&self.entries, &self.hot, &self.stamps);
             self.by_time.retain(|slot| hot[*slot as usize].live);
             self.by_time.sort_by(|a, b| {
-                entries[*a as usize]
-                    .ts
-                    .cmp(&entries[*b as usize].ts)
+                stamps
+                    .cmp(entries[*a as usize].ts, entries[*b as usize].ts)
                     .then(a.cmp(b))
             });
             let mut time = 0;
@@ -472,7 +484,7 @@ impl KnowledgeCache {
         let mut added = 0usize;
         let scanned = scan_index(&mut file, &mut |_, _, entry| {
             let id = entry.get("id").map(js_string).unwrap_or_default();
-            if failure.is_some() || id.is_empty() || self.slots.contains_key(id.as_str()) {
+            if failure.is_some() || id.is_empty() || self.slot_of(&id).is_some() {
                 return;
             }
             let appended = super::append_locked(store, &super::entry_line(&entry))
@@ -544,13 +556,38 @@ impl KnowledgeCache {
     }
 
     fn term_id(&mut self, term: &str) -> u32 {
-        if let Some(id) = self.dictionary.get(term) {
-            return *id;
+        if let Some(id) = self.term(term) {
+            return id;
         }
-        let id = self.postings.len() as u32;
-        self.dictionary.insert(term.into(), id);
+        let id = self.terms.push(term);
+        let terms = &self.terms;
+        self.dictionary.insert(term, id, |n| terms.get(n));
         self.postings.push(Postings::default());
         id
+    }
+
+    fn term(&self, term: &str) -> Option<u32> {
+        self.dictionary.get(term, |n| self.terms.get(n))
+    }
+
+    /// The latest slot of `id`.
+    fn slot_of(&self, id: &str) -> Option<u32> {
+        self.slots.get(id, |n| self.ids.get(n))
+    }
+
+    /// The id of `slot`.
+    fn id(&self, slot: u32) -> &str {
+        self.ids.get(slot)
+    }
+
+    /// The tag ids of `slot`.
+    fn tags(&self, slot: u32) -> &[u32] {
+        let start = self.entries[slot as usize].tags as usize;
+        let end = self
+            .entries
+            .get(slot as usize + 1)
+            .map_or(self.tag_list.len(), |next| next.tags as usize);
+        &self.tag_list[start..end]
     }
 
     /// Adds an index entry at a new slot; an entry with the same id is retired (its postings
@@ -558,7 +595,7 @@ impl KnowledgeCache {
     fn upsert(&mut self, value: RankedEntry, source: u32, offset: u64, length: usize) {
         let RankedEntry { id, ts, tags, rank } = value;
         let slot = self.entries.len() as u32;
-        if let Some(old) = self.slots.get(id.as_str()).copied() {
+        if let Some(old) = self.slot_of(&id) {
             let old = &mut self.hot[old as usize];
             old.live = false;
             for (total, length) in self.total_lengths.iter_mut().zip(old.lengths) {
@@ -598,25 +635,31 @@ impl KnowledgeCache {
             *total += u64::from(length);
         }
         self.live += 1;
-        let id: Rc<str> = Rc::from(id.as_str());
-        self.slots.insert(id.clone(), slot);
-        let ts: Box<str> = ts.into();
+        self.ids.push(&id);
+        let ids = &self.ids;
+        self.slots.insert(&id, slot, |n| ids.get(n));
+        let ts = self.stamps.stamp(&ts);
         let last = self.by_time.last().map(|last| *last as usize);
-        let time = match last.map(|last| (&self.entries[last].ts, self.hot[last].time)) {
-            Some((last, _)) if *last > ts => {
-                self.in_order = false;
-                0
-            }
-            Some((last, time)) if *last == ts => time,
-            Some((_, time)) => time + 1,
+        let time = match last.map(|last| (self.entries[last].ts, self.hot[last].time)) {
+            Some((last, time)) => match self.stamps.cmp(last, ts) {
+                std::cmp::Ordering::Greater => {
+                    self.in_order = false;
+                    0
+                }
+                std::cmp::Ordering::Equal => time,
+                std::cmp::Ordering::Less => time + 1,
+            },
             None => 0,
         };
         self.by_time.push(slot);
-        let tags = tags.iter().map(|tag| self.tag_id(tag)).collect();
+        let start = u32::try_from(self.tag_list.len()).unwrap_or(u32::MAX);
+        for tag in &tags {
+            let tag = self.tag_id(tag);
+            self.tag_list.push(tag);
+        }
         self.entries.push(Entry {
-            id,
             ts,
-            tags,
+            tags: start,
             source,
             offset: u32::try_from(offset).unwrap_or(u32::MAX),
             length: u32::try_from(length).unwrap_or(0),
@@ -644,16 +687,13 @@ impl KnowledgeCache {
         while out.len() < limit {
             let Some(first) = slots.next() else { break };
             // A run of equal times, in index order.
-            let ts = &self.entries[*first as usize].ts;
+            let ts = self.entries[*first as usize].ts;
             let mut run = vec![*first];
-            while let Some(next) = slots.next_if(|s| self.entries[**s as usize].ts == *ts) {
+            while let Some(next) = slots.next_if(|s| self.entries[**s as usize].ts == ts) {
                 run.push(*next);
             }
             run.reverse();
-            out.extend(
-                run.iter()
-                    .map(|slot| self.entries[*slot as usize].id.to_string()),
-            );
+            out.extend(run.iter().map(|slot| self.id(*slot).to_string()));
         }
         out.truncate(limit);
         out
@@ -665,7 +705,7 @@ impl KnowledgeCache {
             .iter()
             .skip(start)
             .take(end.saturating_sub(start))
-            .map(|slot| self.entries[*slot as usize].id.to_string())
+            .map(|slot| self.id(*slot).to_string())
             .collect()
     }
 
@@ -701,7 +741,7 @@ impl KnowledgeCache {
         everything: bool,
         unscored: bool,
         limit: usize,
-    ) -> Vec<(f64, Rc<str>)> {
+    ) -> Vec<(f64, String)> {
         let wanted: Vec<u32> = tags
             .iter()
             .filter_map(|tag| self.tag_ids.get(tag.as_str()).copied())
@@ -720,19 +760,14 @@ impl KnowledgeCache {
         }
         top.into_best()
             .into_iter()
-            .map(|c| (c.score, self.entries[c.slot as usize].id.clone()))
+            .map(|c| (c.score, self.id(c.slot).to_string()))
             .collect()
     }
 
     /// Whether `slot` is live and passes the tag filter (any of the `filter` tag ids).
     fn admits(&self, filter: Option<&[u32]>, slot: u32) -> bool {
         self.hot[slot as usize].live
-            && filter.is_none_or(|wanted| {
-                self.entries[slot as usize]
-                    .tags
-                    .iter()
-                    .any(|tag| wanted.contains(tag))
-            })
+            && filter.is_none_or(|wanted| self.tags(slot).iter().any(|tag| wanted.contains(tag)))
     }
 
     fn candidate(&self, score: f64, slot: u32) -> Candidate {
@@ -753,7 +788,7 @@ impl KnowledgeCache {
         let lists: Vec<Option<(u32, &Postings)>> = terms
             .iter()
             .map(|(term, _)| {
-                let id = *self.dictionary.get(term.as_str())?;
+                let id = self.term(term)?;
                 Some((id, &self.postings[id as usize]))
             })
             .collect();
@@ -961,7 +996,7 @@ mod tests {
             terms: &[(String, f64)],
             tags: &[String],
             limit: usize,
-        ) -> Vec<(f64, Rc<str>)> {
+        ) -> Vec<(f64, String)> {
             let wanted: Vec<u32> = tags
                 .iter()
                 .filter_map(|tag| self.tag_ids.get(tag.as_str()).copied())
@@ -984,7 +1019,7 @@ mod tests {
             scored.truncate(limit);
             scored
                 .into_iter()
-                .map(|c| (c.score, self.entries[c.slot as usize].id.clone()))
+                .map(|c| (c.score, self.id(c.slot).to_string()))
                 .collect()
         }
     }
@@ -1093,7 +1128,7 @@ mod tests {
         (terms, tags)
     }
 
-    fn same(pruned: &[(f64, Rc<str>)], exhaustive: &[(f64, Rc<str>)]) -> bool {
+    fn same(pruned: &[(f64, String)], exhaustive: &[(f64, String)]) -> bool {
         pruned.len() == exhaustive.len()
             && pruned
                 .iter()

@@ -102,7 +102,7 @@ pub fn extend_windows(
     frequencies: Frequencies,
     lengths: [u32; 5],
 ) {
-    let window = (slot >> WINDOW_SHIFT) as u32;
+    let window = slot >> WINDOW_SHIFT;
     if windows.last().is_none_or(|last| last.window != window) {
         windows.push(Window {
             window,
