@@ -79,6 +79,13 @@ impl Ranker {
         lengths: [u32; 5],
         frequencies: impl Iterator<Item = (f64, Option<[u32; 5]>)>,
     ) -> f64 {
+        // Each field's length normalisation, once for all the terms.
+        let mut normalised = [0.0; 5];
+        for (field, norm) in normalised.iter_mut().enumerate() {
+            let b = self.params.b[field];
+            let length = f64::from(lengths[field]) / self.average_lengths[field];
+            *norm = 1.0 - b + b * length;
+        }
         let mut score = 0.0;
         for ((query_weight, frequencies), idf) in frequencies.zip(&self.idf) {
             let Some(frequencies) = frequencies else {
@@ -89,9 +96,7 @@ impl Ranker {
                 if *tf == 0 {
                     continue;
                 }
-                let b = self.params.b[field];
-                let length = f64::from(lengths[field]) / self.average_lengths[field];
-                pseudo += self.params.weights[field] * f64::from(*tf) / (1.0 - b + b * length);
+                pseudo += self.params.weights[field] * f64::from(*tf) / normalised[field];
             }
             score += query_weight * idf * pseudo / (self.params.k1 + pseudo);
         }

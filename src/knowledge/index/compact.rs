@@ -30,9 +30,11 @@ impl Strings {
         &self.bytes[start..self.ends[n] as usize]
     }
 
-    pub fn shrink_to_fit(&mut self) {
-        self.bytes.shrink_to_fit();
-        self.ends.shrink_to_fit();
+    /// Returns the growth slack but for an eighth (see the in-memory index's `compact`).
+    pub fn shrink_to_headroom(&mut self) {
+        self.bytes
+            .shrink_to(self.bytes.len() + self.bytes.len() / 8);
+        self.ends.shrink_to(self.ends.len() + self.ends.len() / 8);
     }
 }
 
@@ -68,6 +70,13 @@ impl StrMap {
             Some(n) if name(*n) == key => Some(*n),
             Some(_) => self.collided.get(key).copied(),
             None => None,
+        }
+    }
+
+    /// Replaces every number `n` the map holds with `new(n)`.
+    pub fn renumber(&mut self, new: impl Fn(u32) -> u32) {
+        for n in self.by_hash.values_mut().chain(self.collided.values_mut()) {
+            *n = new(*n);
         }
     }
 

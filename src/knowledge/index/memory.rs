@@ -45,7 +45,8 @@
 
 use super::compact::{Stamp, Stamps, StrMap, Strings};
 use super::postings::{
-    extend_windows, window_of, window_slots, windows_of, Frequencies, Postings, Window, LONG_LIST,
+    extend_windows, window_of, window_slots, windows_of, Frequencies, Postings, Run, Window,
+    LONG_LIST,
 };
 use super::{
     export_locked, is_own_export, ranked_entry, read_rank, rebuild_locked, scan_index, scan_lines,
@@ -62,13 +63,17 @@ use std::cell::RefCell;
 use std::collections::{BinaryHeap, HashMap};
 use std::path::PathBuf;
 
-/// One indexed item. Its id is string `slot` of [`KnowledgeCache::ids`], its terms are in
-/// the postings, and what ranking reads for every candidate is in [`Hot`], not here.
+/// One indexed item. Its terms are in the postings, and what ranking reads for every
+/// candidate is in [`Hot`], not here.
+#[derive(Clone, Copy)]
 struct Entry {
     ts: Stamp,
-    /// Where its lowercased tags (tag ids) start in [`KnowledgeCache::tag_list`]; they end
-    /// where the next entry's start.
+    /// Its id: string `id` of [`KnowledgeCache::ids`].
+    id: u32,
+    /// Its lowercased tags, as tag ids: `tag_count` of them from `tags` in
+    /// [`KnowledgeCache::tag_list`].
     tags: u32,
+    tag_count: u16,
     /// Its line: the source it was read from, offset and length.
     source: u32,
     offset: u32,
@@ -113,7 +118,7 @@ pub struct KnowledgeCache {
     journal: Option<usize>,
     entries: Vec<Entry>,
     hot: Vec<Hot>,
-    /// Each slot's id, and the latest slot of each id.
+    /// The entries' ids, and the latest slot of each id.
     ids: Strings,
     slots: StrMap,
     stamps: Stamps,
@@ -393,21 +398,64 @@ impl KnowledgeCache {
                 break;
             }
         }
+        self.finish()?;
+        self.renumber();
         self.compact();
         Ok(())
     }
 
-    /// Returns the growth slack of a fresh load (a third of the memory at 200,000 items).
+    /// Returns the growth slack of a fresh load (a third of the memory at 200,000 items),
+    /// but for an eighth on each large array: cut to the byte, the first record after a load
+    /// would reallocate them all at once, and the copies would raise the peak more.
     fn compact(&mut self) {
+        fn headroom<T>(items: &mut Vec<T>) {
+            items.shrink_to(items.len() + items.len() / 8);
+        }
         for postings in &mut self.postings {
             postings.shrink_to_fit();
         }
-        self.postings.shrink_to_fit();
-        self.entries.shrink_to_fit();
-        self.ids.shrink_to_fit();
-        self.terms.shrink_to_fit();
-        self.tag_list.shrink_to_fit();
-        self.hot.shrink_to_fit();
+        headroom(&mut self.postings);
+        headroom(&mut self.entries);
+        headroom(&mut self.hot);
+        headroom(&mut self.by_time);
+        headroom(&mut self.tag_list);
+        self.ids.shrink_to_headroom();
+        self.terms.shrink_to_headroom();
+    }
+
+    /// Renumbers the live entries in time order (their order in `by_time`) and drops the
+    /// retired ones, after a load. Ranking is unchanged: it orders by time before slot, and
+    /// `by_time` keeps fold order among equal times. But a rebuild folds the item files in
+    /// name order, not time order, so without this every window would hold recent entries
+    /// and pruning could skip none of them on ties. In place but for a slot map.
+    fn renumber(&mut self) {
+        let live = self.by_time.len();
+        let mut old_of = std::mem::take(&mut self.by_time);
+        let mut new_of = vec![u32::MAX; self.entries.len()];
+        for (new, old) in old_of.iter().enumerate() {
+            new_of[*old as usize] = new as u32;
+        }
+        // Retired slots go last, to be cut off.
+        old_of
+            .extend((0..self.entries.len() as u32).filter(|old| new_of[*old as usize] == u32::MAX));
+        permute(&mut self.entries, &old_of);
+        permute(&mut self.hot, &old_of);
+        self.entries.truncate(live);
+        self.hot.truncate(live);
+        self.slots.renumber(|old| new_of[old as usize]);
+        let hot = &self.hot;
+        self.windows.clear();
+        for (term, postings) in self.postings.iter_mut().enumerate() {
+            postings.renumber(|old| new_of[old as usize]);
+            if postings.len() >= LONG_LIST {
+                let windows = windows_of(postings, |slot| hot[slot as usize].lengths);
+                self.windows.insert(term as u32, windows);
+            }
+        }
+        self.by_time = (0..live as u32).collect();
+        self.window_time.clear();
+        self.timed = 0;
+        self.retired = false;
     }
 
     /// Puts the live slots back in time order after changes, drops the postings of retired
@@ -572,22 +620,19 @@ impl KnowledgeCache {
 
     /// The latest slot of `id`.
     fn slot_of(&self, id: &str) -> Option<u32> {
-        self.slots.get(id, |n| self.ids.get(n))
+        self.slots.get(id, |slot| self.id(slot))
     }
 
     /// The id of `slot`.
     fn id(&self, slot: u32) -> &str {
-        self.ids.get(slot)
+        self.ids.get(self.entries[slot as usize].id)
     }
 
     /// The tag ids of `slot`.
     fn tags(&self, slot: u32) -> &[u32] {
-        let start = self.entries[slot as usize].tags as usize;
-        let end = self
-            .entries
-            .get(slot as usize + 1)
-            .map_or(self.tag_list.len(), |next| next.tags as usize);
-        &self.tag_list[start..end]
+        let entry = &self.entries[slot as usize];
+        let start = entry.tags as usize;
+        &self.tag_list[start..start + usize::from(entry.tag_count)]
     }
 
     /// Adds an index entry at a new slot; an entry with the same id is retired (its postings
@@ -635,9 +680,10 @@ impl KnowledgeCache {
             *total += u64::from(length);
         }
         self.live += 1;
-        self.ids.push(&id);
-        let ids = &self.ids;
-        self.slots.insert(&id, slot, |n| ids.get(n));
+        let (ids, entries) = (&self.ids, &self.entries);
+        self.slots
+            .insert(&id, slot, |slot| ids.get(entries[slot as usize].id));
+        let id = self.ids.push(&id);
         let ts = self.stamps.stamp(&ts);
         let last = self.by_time.last().map(|last| *last as usize);
         let time = match last.map(|last| (self.entries[last].ts, self.hot[last].time)) {
@@ -653,13 +699,16 @@ impl KnowledgeCache {
         };
         self.by_time.push(slot);
         let start = u32::try_from(self.tag_list.len()).unwrap_or(u32::MAX);
-        for tag in &tags {
+        let tag_count = u16::try_from(tags.len()).unwrap_or(u16::MAX);
+        for tag in tags.iter().take(usize::from(tag_count)) {
             let tag = self.tag_id(tag);
             self.tag_list.push(tag);
         }
         self.entries.push(Entry {
             ts,
+            id,
             tags: start,
+            tag_count,
             source,
             offset: u32::try_from(offset).unwrap_or(u32::MAX),
             length: u32::try_from(length).unwrap_or(0),
@@ -822,30 +871,37 @@ impl KnowledgeCache {
         (lists, ranker)
     }
 
-    /// Scores the entries of `lists` (each slots ascending, admitted only) in one merge by
-    /// slot, each entry once with all its terms, and offers those above zero to `top`.
+    /// Scores the admitted entries of `runs` (one per query term, each slots ascending) in
+    /// one merge by slot, each entry once with all its terms, and offers those above zero to
+    /// `top`.
     fn merge(
         &self,
-        lists: &[Vec<(u32, Frequencies)>],
+        runs: &[Run<'_>],
         terms: &[(String, f64)],
         ranker: &Ranker,
+        filter: Option<&[u32]>,
         top: &mut TopK,
     ) {
-        let mut cursors = vec![0usize; lists.len()];
-        let mut found: Vec<Option<[u32; 5]>> = Vec::with_capacity(lists.len());
-        while let Some(slot) = (0..lists.len())
-            .filter_map(|n| lists[n].get(cursors[n]).map(|p| p.0))
-            .min()
-        {
-            found.clear();
-            for (list, cursor) in lists.iter().zip(cursors.iter_mut()) {
-                match list.get(*cursor) {
-                    Some((at, frequencies)) if *at == slot => {
-                        *cursor += 1;
-                        found.push(Some(frequencies.map(u32::from)));
-                    }
-                    _ => found.push(None),
+        let mut cursors = vec![0usize; runs.len()];
+        let mut found: Vec<Option<[u32; 5]>> = vec![None; runs.len()];
+        loop {
+            let mut next = None;
+            for (run, cursor) in runs.iter().zip(&cursors) {
+                if *cursor < run.len() {
+                    let slot = run.slot(*cursor);
+                    next = Some(next.map_or(slot, |next: u32| next.min(slot)));
                 }
+            }
+            let Some(slot) = next else { break };
+            for ((run, cursor), found) in runs.iter().zip(cursors.iter_mut()).zip(&mut found) {
+                *found = None;
+                if *cursor < run.len() && run.slot(*cursor) == slot {
+                    *found = Some(run.frequencies(*cursor).map(u32::from));
+                    *cursor += 1;
+                }
+            }
+            if filter.is_some() && !self.admits(filter, slot) {
+                continue;
             }
             let frequencies = terms.iter().zip(&found).map(|((_, w), f)| (*w, *f));
             let score = rounded(ranker.score(self.hot[slot as usize].lengths, frequencies));
@@ -876,7 +932,7 @@ impl KnowledgeCache {
                     .for_each(&mut add),
             }
         }
-        let mut ranges: Vec<Vec<(u32, Frequencies)>> = vec![Vec::new(); lists.len()];
+        let mut runs: Vec<Run<'_>> = vec![Run::default(); lists.len()];
         let mut scored = 0;
         for window in (0..bounds.len()).rev() {
             // Each entry's score is at most the sum of its terms' bounds; below zero or zero,
@@ -893,16 +949,12 @@ impl KnowledgeCache {
                 }
             }
             let (start, end) = window_slots(window);
-            for (range, list) in ranges.iter_mut().zip(&lists) {
-                range.clear();
-                if let Some((_, list)) = list {
-                    range.extend(
-                        list.range(start, end)
-                            .filter(|(slot, _)| self.admits(filter, *slot)),
-                    );
-                }
+            for (run, list) in runs.iter_mut().zip(&lists) {
+                *run = list
+                    .map(|(_, list)| list.range(start, end))
+                    .unwrap_or_default();
             }
-            self.merge(&ranges, terms, &ranker, top);
+            self.merge(&runs, terms, &ranker, filter, top);
             scored += 1;
         }
         scored
@@ -980,6 +1032,29 @@ impl TopK {
     }
 }
 
+/// Reorders `items` so that item `n` is the one that was at `order[n]` (`order` is a
+/// permutation of the indices), in place: each cycle of the permutation is followed once.
+fn permute<T: Copy>(items: &mut [T], order: &[u32]) {
+    let mut done = vec![false; items.len()];
+    for start in 0..items.len() {
+        if done[start] {
+            continue;
+        }
+        let first = items[start];
+        let mut at = start;
+        loop {
+            done[at] = true;
+            let from = order[at] as usize;
+            if from == start {
+                items[at] = first;
+                break;
+            }
+            items[at] = items[from];
+            at = from;
+        }
+    }
+}
+
 fn rounded(score: f64) -> f64 {
     (score * 10_000.0).round() / 10_000.0
 }
@@ -1003,18 +1078,15 @@ mod tests {
                 .collect();
             let filter = (!tags.is_empty()).then_some(wanted.as_slice());
             let (lists, ranker) = self.statistics(terms, filter);
-            let lists: Vec<Vec<(u32, Frequencies)>> = lists
+            let runs: Vec<Run<'_>> = lists
                 .iter()
-                .map(|list| match list {
-                    Some((_, list)) => list
-                        .iter()
-                        .filter(|(slot, _)| self.admits(filter, *slot))
-                        .collect(),
-                    None => Vec::new(),
+                .map(|list| {
+                    list.map(|(_, list)| list.range(0, u32::MAX))
+                        .unwrap_or_default()
                 })
                 .collect();
             let mut all = TopK::new(usize::MAX);
-            self.merge(&lists, terms, &ranker, &mut all);
+            self.merge(&runs, terms, &ranker, filter, &mut all);
             let mut scored = all.into_best();
             scored.truncate(limit);
             scored
@@ -1141,6 +1213,7 @@ mod tests {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let mut compared = 0;
         let mut nonempty = 0;
+        let mut renumbered = 0;
         for corpus in 0..300 {
             let mut cache = KnowledgeCache::empty(PathBuf::from("corpus"));
             let skewed = corpus % 2 == 0;
@@ -1165,11 +1238,32 @@ mod tests {
                         compared += 1;
                         nonempty += usize::from(!exhaustive.is_empty());
                     }
+                    // A load renumbers the slots in time order: the same rankings after it.
+                    if rng.chance(40) {
+                        let queries: Vec<_> = (0..5)
+                            .map(|_| (query(&mut rng), 1 + rng.below(20)))
+                            .collect();
+                        let rank = |cache: &KnowledgeCache| -> Vec<Vec<(f64, String)>> {
+                            queries
+                                .iter()
+                                .map(|((terms, tags), k)| cache.rank(terms, tags, false, false, *k))
+                                .collect()
+                        };
+                        let (before, recent, ids) =
+                            (rank(&cache), cache.recent(10), cache.ids(0, usize::MAX));
+                        cache.renumber();
+                        cache.finish().unwrap();
+                        assert_eq!(rank(&cache), before, "corpus {corpus} at {n}");
+                        assert_eq!(cache.recent(10), recent);
+                        assert_eq!(cache.ids(0, usize::MAX), ids);
+                        renumbered += 1;
+                    }
                 }
             }
         }
         // The comparisons must include both outcomes, or they show little.
         assert!(compared > 3_000 && nonempty > compared / 2 && nonempty < compared);
+        assert!(renumbered > 100);
     }
 
     #[test]

@@ -68,10 +68,21 @@ impl Postings {
     }
 
     /// The postings of slots `start..end`.
-    pub fn range(&self, start: u32, end: u32) -> impl Iterator<Item = (u32, Frequencies)> + '_ {
+    pub fn range(&self, start: u32, end: u32) -> Run<'_> {
         let from = self.0.partition_point(|p| unpack(p).0 < start);
         let to = self.0.partition_point(|p| unpack(p).0 < end);
-        self.0[from..to.max(from)].iter().map(unpack)
+        Run(&self.0[from..to.max(from)])
+    }
+
+    /// Gives each posting the slot `new(slot)`, dropping those mapped to `u32::MAX`, and
+    /// restores slot order.
+    pub fn renumber(&mut self, new: impl Fn(u32) -> u32) {
+        for packed in &mut self.0 {
+            let slot = new(unpack(packed).0);
+            packed[..4].copy_from_slice(&slot.to_le_bytes());
+        }
+        self.0.retain(|p| unpack(p).0 != u32::MAX);
+        self.0.sort_unstable_by_key(|p| unpack(p).0);
     }
 
     /// Keeps only the postings of slots `keep` accepts.
@@ -81,6 +92,25 @@ impl Postings {
 
     pub fn shrink_to_fit(&mut self) {
         self.0.shrink_to_fit();
+    }
+}
+
+/// A stretch of one list, read by position.
+#[derive(Clone, Copy, Default)]
+pub struct Run<'a>(&'a [[u8; 9]]);
+
+impl Run<'_> {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn slot(&self, n: usize) -> u32 {
+        let p = &self.0[n];
+        u32::from_le_bytes([p[0], p[1], p[2], p[3]])
+    }
+
+    pub fn frequencies(&self, n: usize) -> Frequencies {
+        unpack(&self.0[n]).1
     }
 }
 
