@@ -871,37 +871,61 @@ impl KnowledgeCache {
         (lists, ranker)
     }
 
-    /// Scores the admitted entries of `runs` (one per query term, each slots ascending) in
-    /// one merge by slot, each entry once with all its terms, and offers those above zero to
-    /// `top`.
+    /// Scores the admitted entries of `runs` (one per query term, each slots ascending), each
+    /// entry once with all its terms, and offers those above zero to `top`. Candidates are
+    /// the entries of the runs marked essential, merged by slot; an entry of the others only
+    /// is never looked at, so together their bounds must not be able to enter `top` (the
+    /// caller's max-score split). A candidate whose bound (`bounds` of the runs it is in,
+    /// plus all the other runs') cannot enter either is dropped before the other runs are
+    /// searched for it.
+    #[allow(clippy::too_many_arguments)]
     fn merge(
         &self,
         runs: &[Run<'_>],
+        essential: &[bool],
+        bounds: &[f64],
         terms: &[(String, f64)],
         ranker: &Ranker,
         filter: Option<&[u32]>,
         top: &mut TopK,
     ) {
+        let others: f64 = (0..runs.len())
+            .filter(|n| !essential[*n])
+            .map(|n| bounds[n])
+            .sum();
         let mut cursors = vec![0usize; runs.len()];
         let mut found: Vec<Option<[u32; 5]>> = vec![None; runs.len()];
         loop {
             let mut next = None;
-            for (run, cursor) in runs.iter().zip(&cursors) {
-                if *cursor < run.len() {
-                    let slot = run.slot(*cursor);
+            for n in (0..runs.len()).filter(|n| essential[*n]) {
+                if cursors[n] < runs[n].len() {
+                    let slot = runs[n].slot(cursors[n]);
                     next = Some(next.map_or(slot, |next: u32| next.min(slot)));
                 }
             }
             let Some(slot) = next else { break };
-            for ((run, cursor), found) in runs.iter().zip(cursors.iter_mut()).zip(&mut found) {
-                *found = None;
-                if *cursor < run.len() && run.slot(*cursor) == slot {
-                    *found = Some(run.frequencies(*cursor).map(u32::from));
-                    *cursor += 1;
+            let mut bound = others;
+            for n in (0..runs.len()).filter(|n| essential[*n]) {
+                found[n] = None;
+                if cursors[n] < runs[n].len() && runs[n].slot(cursors[n]) == slot {
+                    found[n] = Some(runs[n].frequencies(cursors[n]).map(u32::from));
+                    cursors[n] += 1;
+                    bound += bounds[n];
                 }
             }
             if filter.is_some() && !self.admits(filter, slot) {
                 continue;
+            }
+            if others > 0.0 && !top.can_beat(bound, self.hot[slot as usize].time) {
+                continue;
+            }
+            for n in (0..runs.len()).filter(|n| !essential[*n]) {
+                let run = &runs[n];
+                while cursors[n] < run.len() && run.slot(cursors[n]) < slot {
+                    cursors[n] += 1;
+                }
+                found[n] = (cursors[n] < run.len() && run.slot(cursors[n]) == slot)
+                    .then(|| run.frequencies(cursors[n]).map(u32::from));
             }
             let frequencies = terms.iter().zip(&found).map(|((_, w), f)| (*w, *f));
             let score = rounded(ranker.score(self.hot[slot as usize].lengths, frequencies));
@@ -912,16 +936,19 @@ impl KnowledgeCache {
     }
 
     /// The pruned ranking: windows newest first, each skipped when its bound shows that no
-    /// entry in it can displace the worst of a full `top`. Returns how many windows it
-    /// scored (what the tests read to see that it prunes).
+    /// entry in it can displace the worst of a full `top`, and otherwise scored from its
+    /// essential terms only (see the module doc). Returns how many entries it scored or
+    /// bounded one by one (what the tests read to see that it prunes).
     fn pruned(&self, terms: &[(String, f64)], filter: Option<&[u32]>, top: &mut TopK) -> usize {
         let (lists, ranker) = self.statistics(terms, filter);
-        let mut bounds = vec![0.0f64; self.window_time.len()];
+        let windows = self.window_time.len();
+        // Each term's bound in each window.
+        let mut bounds = vec![vec![0.0f64; lists.len()]; windows];
         for (n, ((_, weight), list)) in terms.iter().zip(&lists).enumerate() {
             let Some((id, list)) = list else { continue };
             let mut add = |window: &Window| {
-                if let Some(bound) = bounds.get_mut(window.window as usize) {
-                    *bound +=
+                if let Some(bounds) = bounds.get_mut(window.window as usize) {
+                    bounds[n] =
                         ranker.term_bound(n, *weight, window.max_frequencies, window.min_lengths);
                 }
             };
@@ -933,20 +960,26 @@ impl KnowledgeCache {
             }
         }
         let mut runs: Vec<Run<'_>> = vec![Run::default(); lists.len()];
+        let mut order: Vec<usize> = (0..lists.len()).collect();
+        let mut essential = vec![true; lists.len()];
         let mut scored = 0;
-        for window in (0..bounds.len()).rev() {
-            // Each entry's score is at most the sum of its terms' bounds; below zero or zero,
-            // it would not be kept anyway.
-            if bounds[window] <= 0.0 {
+        for window in (0..windows).rev() {
+            let bounds = &bounds[window];
+            let latest = self.window_time[window];
+            if !top.can_beat(bounds.iter().sum(), latest) {
                 continue;
             }
-            if let Some(worst) = top.worst() {
-                let bound = rounded(bounds[window] * (1.0 + BOUND_MARGIN));
-                if bound < worst.score
-                    || (bound == worst.score && self.window_time[window] < worst.time)
-                {
-                    continue;
+            // Max-score: the terms of smallest bounds that together cannot enter are not
+            // essential; an entry that has none of the others need not be looked at.
+            order.sort_by(|a, b| bounds[*a].total_cmp(&bounds[*b]));
+            essential.fill(true);
+            let mut sum = 0.0;
+            for n in &order {
+                sum += bounds[*n];
+                if top.can_beat(sum, latest) {
+                    break;
                 }
+                essential[*n] = false;
             }
             let (start, end) = window_slots(window);
             for (run, list) in runs.iter_mut().zip(&lists) {
@@ -954,8 +987,11 @@ impl KnowledgeCache {
                     .map(|(_, list)| list.range(start, end))
                     .unwrap_or_default();
             }
-            self.merge(&runs, terms, &ranker, filter, top);
-            scored += 1;
+            scored += (0..runs.len())
+                .filter(|n| essential[*n])
+                .map(|n| runs[n].len())
+                .sum::<usize>();
+            self.merge(&runs, &essential, bounds, terms, &ranker, filter, top);
         }
         scored
     }
@@ -1027,6 +1063,22 @@ impl TopK {
         self.heap.peek().filter(|_| self.heap.len() >= self.limit)
     }
 
+    /// Whether an entry whose score is at most `bound`, no newer than `time` and of a slot
+    /// below those kept (they are scored newest slot first) could still be kept: it must
+    /// score above zero, and once `limit` are kept, above the worst or as much while at
+    /// least as new (then its smaller slot ranks it first). The bound is rounded as scores
+    /// are, after [`BOUND_MARGIN`].
+    fn can_beat(&self, bound: f64, time: u32) -> bool {
+        if !(bound > 0.0) || self.limit == 0 {
+            return false;
+        }
+        let Some(worst) = self.worst() else {
+            return true;
+        };
+        let bound = rounded(bound * (1.0 + BOUND_MARGIN));
+        bound > worst.score || (bound == worst.score && time >= worst.time)
+    }
+
     fn into_best(self) -> Vec<Candidate> {
         self.heap.into_sorted_vec()
     }
@@ -1086,7 +1138,17 @@ mod tests {
                 })
                 .collect();
             let mut all = TopK::new(usize::MAX);
-            self.merge(&runs, terms, &ranker, filter, &mut all);
+            let everything = vec![true; runs.len()];
+            let bounds = vec![0.0; runs.len()];
+            self.merge(
+                &runs,
+                &everything,
+                &bounds,
+                terms,
+                &ranker,
+                filter,
+                &mut all,
+            );
             let mut scored = all.into_best();
             scored.truncate(limit);
             scored
@@ -1284,8 +1346,9 @@ mod tests {
         let terms = vec![("flaki".to_string(), 1.0), ("test".to_string(), 1.0)];
         let mut top = TopK::new(5);
         // 200 slots in windows of 4: the newest two windows are scored (the second because
-        // its bound ties the worst kept and its newest entry is as new), the other 48 not.
-        assert_eq!(cache.pruned(&terms, None, &mut top), 2);
+        // its bound ties the worst kept and its newest entry is as new), 2 × 4 entries with
+        // both terms; the other 48 windows not.
+        assert_eq!(cache.pruned(&terms, None, &mut top), 16);
         let best: Vec<u32> = top.into_best().iter().map(|c| c.slot).collect();
         assert_eq!(best, vec![199, 198, 197, 196, 195]);
         assert_eq!(
