@@ -13,31 +13,45 @@
 //!   writer (a Node server) added are appended to the journal (ingested), so they become
 //!   ours; a corrupt or oversized one makes a rebuild from the item files.
 //!
-//! Entries are compact: id, `ts`, tag ids (for the tag filter) and the place of their line
-//! (segment, offset, length), so a page of the index reads exactly its lines; field lengths,
-//! time order and liveness sit in a dense array of their own. Terms are interned once in a
-//! dictionary, and an inverted map (term id → (entry slot, frequency in each field,
-//! saturated at 255), 9 bytes an occurrence) holds the ranking statistics. Slots keep fold
-//! order (an entry replaced by a later one with the same id is retired and the replacement
-//! takes a new slot; the retired entry's postings are dropped before the next use), so ties
-//! break as a fold of the files would. Live slots are also kept in time order.
+//! Entries are compact ([`super::compact`]): ids and terms packed end to end in one buffer
+//! each, found through maps that hold only a hash and a number; `ts` as a number; tag ids in
+//! one shared list; and the place of the entry's line (segment, offset, length), so a page
+//! of the index reads exactly its lines. Field lengths, time rank and liveness sit in a
+//! dense array of their own. An inverted map (term id → (entry slot, frequency in each
+//! field, saturated at 255), 9 bytes an occurrence) holds the ranking statistics. Slots
+//! keep fold order while the files are read (an entry replaced by a later one with the same
+//! id is retired and the replacement takes a new slot; the retired entry's postings are
+//! dropped before the next use); after a load they are renumbered in time order, keeping
+//! fold order among equal times, so ties break as a fold of the files would, and
+//! neighbouring slots have neighbouring times (a rebuild folds the item files in name order).
 //!
 //! **Ranking is pruned, and exact.** A query returns the best `k` entries in the order
-//! (score descending, then newer, then slot ascending), scores rounded to four decimals. The
-//! slots are cut into windows ([`super::postings`]); for each window and query term the index
-//! knows the largest frequency in each field and the smallest field length among the window's
-//! entries with that term, so [`Ranker::term_bound`] gives what the term can add at most to
-//! any entry of the window (BM25F grows with the frequency and falls with the length, field
-//! by field). A window's bound is the sum over the query's terms, and it also knows the
-//! latest time of its slots. Windows are scored newest slot first, each by a merge of the
-//! query terms' postings in it; once `k` entries are kept, a window is skipped when its
-//! bound, rounded as scores are after a relative margin of 10⁻⁹ (float rounding moves a
-//! score by a few ulps, never that much), is below the worst kept score, or equal to it while
-//! the window's latest time is strictly older than the worst kept entry's: every entry of
-//! it then scores less than the worst kept one, or as much but is older, so it ranks below
-//! all `k` kept ones. (An equal score and time would not be enough: its smaller slot would
-//! rank it above.) Nothing else is skipped, so the result is exactly that of scoring every
-//! posting; a property test compares the two on random corpora and queries.
+//! (score descending, then newer, then slot ascending), scores rounded to four decimals.
+//!
+//! * *The bound.* The slots are cut into windows ([`super::postings`]); for each window and
+//!   term the index knows the largest frequency in each field and the smallest field length
+//!   among the window's entries with that term, so [`Ranker::term_bound`] gives what the
+//!   term can add at most to the score of any entry of the window (BM25F grows with the
+//!   frequency and falls with the length, field by field). An entry scores at most the sum
+//!   of the bounds of the terms it has. Each window also knows the latest time of its slots.
+//! * *What may be skipped.* Windows are scored newest slot first, so every entry not yet
+//!   scored has a smaller slot than every kept one. Once `k` are kept, a set of entries can
+//!   be skipped when its bound, rounded as scores are after a relative margin of 10⁻⁹
+//!   (float rounding moves a score by a few ulps, never that much), is below the worst kept
+//!   score, or equal to it while none of the set is as new as the worst kept entry: each
+//!   then ranks below all `k` kept ones. (An equal score and time would not be enough: its
+//!   smaller slot would rank it above.)
+//! * *How.* A whole window is skipped when the sum of all the query terms' bounds in it
+//!   cannot enter. Otherwise max-score: the terms of smallest bounds whose sum cannot enter
+//!   are not essential, and only the entries of the essential terms' postings are
+//!   candidates (one that has only the others cannot enter); a candidate is dropped before
+//!   the other terms' postings are searched when the bounds of the terms it has, plus all
+//!   the non-essential ones, cannot enter. A candidate is scored with all its terms, exactly
+//!   as an exhaustive merge scores it.
+//!
+//! Nothing else is skipped, so the result is exactly that of scoring every posting; a
+//! property test compares the two on random corpora and queries, with filters, retired
+//! entries, renumbering, and ties.
 //!
 //! The index lives in a thread-local (the server is single-threaded), keyed by the harness
 //! directory it describes. It must never be used with the index lock held by the caller
@@ -1069,7 +1083,7 @@ impl TopK {
     /// least as new (then its smaller slot ranks it first). The bound is rounded as scores
     /// are, after [`BOUND_MARGIN`].
     fn can_beat(&self, bound: f64, time: u32) -> bool {
-        if !(bound > 0.0) || self.limit == 0 {
+        if bound.is_nan() || bound <= 0.0 || self.limit == 0 {
             return false;
         }
         let Some(worst) = self.worst() else {
