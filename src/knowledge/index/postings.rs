@@ -40,9 +40,19 @@ pub fn window_slots(window: usize) -> (u32, u32) {
 }
 
 /// The entries that have one term, slots ascending: each occurrence is the slot (4 bytes,
-/// little-endian) then the term's frequencies, packed in 9 bytes, in one allocation.
-#[derive(Default)]
-pub struct Postings(Vec<[u8; 9]>);
+/// little-endian) then the term's frequencies, packed in 9 bytes, in one allocation. A list
+/// of one occurrence (most terms of a large corpus: numbers, names, typos) is held inline,
+/// without an allocation of its own.
+pub enum Postings {
+    One([u8; 9]),
+    Many(Vec<[u8; 9]>),
+}
+
+impl Default for Postings {
+    fn default() -> Postings {
+        Postings::Many(Vec::new())
+    }
+}
 
 fn unpack(packed: &[u8; 9]) -> (u32, Frequencies) {
     (
@@ -52,46 +62,81 @@ fn unpack(packed: &[u8; 9]) -> (u32, Frequencies) {
 }
 
 impl Postings {
+    fn packed(&self) -> &[[u8; 9]] {
+        match self {
+            Postings::One(one) => std::slice::from_ref(one),
+            Postings::Many(many) => many,
+        }
+    }
+
+    /// Changes the list as a vector.
+    fn edit(&mut self, change: impl FnOnce(&mut Vec<[u8; 9]>)) {
+        let mut many = match std::mem::take(self) {
+            Postings::One(one) => vec![one],
+            Postings::Many(many) => many,
+        };
+        change(&mut many);
+        *self = Postings::Many(many);
+    }
+
     pub fn push(&mut self, slot: u32, frequencies: Frequencies) {
         let mut packed = [0u8; 9];
         packed[..4].copy_from_slice(&slot.to_le_bytes());
         packed[4..].copy_from_slice(&frequencies);
-        self.0.push(packed);
+        match self {
+            Postings::Many(many) if many.capacity() == 0 => *self = Postings::One(packed),
+            Postings::Many(many) => many.push(packed),
+            Postings::One(_) => self.edit(|many| many.push(packed)),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.packed().len()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u32, Frequencies)> + '_ {
-        self.0.iter().map(unpack)
+        self.packed().iter().map(unpack)
     }
 
     /// The postings of slots `start..end`.
     pub fn range(&self, start: u32, end: u32) -> Run<'_> {
-        let from = self.0.partition_point(|p| unpack(p).0 < start);
-        let to = self.0.partition_point(|p| unpack(p).0 < end);
-        Run(&self.0[from..to.max(from)])
+        let packed = self.packed();
+        let from = packed.partition_point(|p| unpack(p).0 < start);
+        let to = packed.partition_point(|p| unpack(p).0 < end);
+        Run(&packed[from..to.max(from)])
     }
 
     /// Gives each posting the slot `new(slot)`, dropping those mapped to `u32::MAX`, and
     /// restores slot order.
     pub fn renumber(&mut self, new: impl Fn(u32) -> u32) {
-        for packed in &mut self.0 {
-            let slot = new(unpack(packed).0);
-            packed[..4].copy_from_slice(&slot.to_le_bytes());
-        }
-        self.0.retain(|p| unpack(p).0 != u32::MAX);
-        self.0.sort_unstable_by_key(|p| unpack(p).0);
+        self.edit(|many| {
+            for packed in many.iter_mut() {
+                let slot = new(unpack(packed).0);
+                packed[..4].copy_from_slice(&slot.to_le_bytes());
+            }
+            many.retain(|p| unpack(p).0 != u32::MAX);
+            many.sort_unstable_by_key(|p| unpack(p).0);
+        });
+        self.shrink_to_fit();
     }
 
     /// Keeps only the postings of slots `keep` accepts.
     pub fn retain(&mut self, keep: impl Fn(u32) -> bool) {
-        self.0.retain(|p| keep(unpack(p).0));
+        if self.iter().all(|(slot, _)| keep(slot)) {
+            return;
+        }
+        self.edit(|many| many.retain(|p| keep(unpack(p).0)));
+        self.shrink_to_fit();
     }
 
+    /// Returns the growth slack; a list of one goes inline.
     pub fn shrink_to_fit(&mut self) {
-        self.0.shrink_to_fit();
+        if let Postings::Many(many) = self {
+            match many.as_slice() {
+                [one] => *self = Postings::One(*one),
+                _ => many.shrink_to_fit(),
+            }
+        }
     }
 }
 
@@ -158,4 +203,33 @@ pub fn windows_of(postings: &Postings, lengths: impl Fn(u32) -> [u32; 5]) -> Vec
         extend_windows(&mut windows, slot, frequencies, lengths(slot));
     }
     windows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_of_one_is_inline_and_lists_keep_their_postings() {
+        assert_eq!(std::mem::size_of::<Postings>(), 24);
+        let mut list = Postings::default();
+        list.push(3, [1, 0, 0, 0, 2]);
+        assert!(matches!(list, Postings::One(_)));
+        list.push(5, [0, 1, 0, 0, 0]);
+        list.push(9, [0, 0, 1, 0, 0]);
+        assert_eq!(list.iter().map(|p| p.0).collect::<Vec<_>>(), [3, 5, 9]);
+        assert_eq!(list.range(4, 9).len(), 1);
+        list.retain(|slot| slot == 5);
+        assert!(matches!(list, Postings::One(_)));
+        assert_eq!(list.iter().collect::<Vec<_>>(), [(5, [0, 1, 0, 0, 0])]);
+        list.push(7, [0, 0, 0, 1, 0]);
+        list.renumber(|slot| if slot == 5 { 8 } else { 1 });
+        assert_eq!(list.iter().map(|p| p.0).collect::<Vec<_>>(), [1, 8]);
+        list.renumber(|slot| if slot == 1 { u32::MAX } else { 0 });
+        assert!(matches!(list, Postings::One(_)));
+        list.retain(|_| false);
+        assert_eq!(list.len(), 0);
+        list.push(2, [1, 1, 1, 1, 1]);
+        assert!(matches!(list, Postings::One(_)));
+    }
 }
