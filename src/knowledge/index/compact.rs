@@ -96,7 +96,8 @@ impl StrMap {
 }
 
 /// A `ts`: the digits of a canonical `YYYY-MM-DDTHH:MM:SS.mmmZ` as one number (their order is
-/// the strings' order), or, with the top bit set, the index of any other text in a side list.
+/// the strings' order), or, with the top bit set, the index of any other text in a side list
+/// (each text once, so that equal stamps are equal times).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Stamp(u64);
 
@@ -107,6 +108,7 @@ const CANONICAL: &[u8; 24] = b"0000-00-00T00:00:00.000Z";
 #[derive(Default)]
 pub struct Stamps {
     odd: Vec<Box<str>>,
+    odd_ids: HashMap<Box<str>, u64>,
 }
 
 impl Stamps {
@@ -121,8 +123,13 @@ impl Stamps {
             let digits = bytes.iter().filter(|b| b.is_ascii_digit());
             return Stamp(digits.fold(0, |n, d| n * 10 + u64::from(d - b'0')));
         }
+        if let Some(n) = self.odd_ids.get(ts) {
+            return Stamp(ODD | n);
+        }
+        let n = self.odd.len() as u64;
         self.odd.push(ts.into());
-        Stamp(ODD | (self.odd.len() - 1) as u64)
+        self.odd_ids.insert(ts.into(), n);
+        Stamp(ODD | n)
     }
 
     /// The text of `stamp`.
@@ -164,6 +171,7 @@ mod tests {
             "9",
             "2026-01-02T03:04:05.006Z",
             "2026-01-02 03:04:05.006Z",
+            "9",
         ];
         let mut stamps = Stamps::default();
         let stamped: Vec<Stamp> = texts.iter().map(|t| stamps.stamp(t)).collect();
@@ -171,6 +179,7 @@ mod tests {
             assert_eq!(stamps.text(*x), *a);
             for (b, y) in texts.iter().zip(&stamped) {
                 assert_eq!(stamps.cmp(*x, *y), a.cmp(b), "{a} {b}");
+                assert_eq!(x == y, a == b, "{a} {b}");
             }
         }
         assert!(stamped[0].0 & ODD == 0 && stamped[3].0 & ODD != 0);

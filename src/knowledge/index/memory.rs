@@ -1243,7 +1243,12 @@ mod tests {
         let days = if rng.chance(80) { 3 } else { 9 };
         RankedEntry {
             id: format!("k-{}", rng.below(60)),
-            ts: format!("2026-01-0{}T00:00:00.000Z", 1 + rng.below(days)),
+            // Now and then a time not in the canonical form (kept as text, ordered as text).
+            ts: if rng.chance(10) {
+                format!("2026-01-0{}", 1 + rng.below(days))
+            } else {
+                format!("2026-01-0{}T00:00:00.000Z", 1 + rng.below(days))
+            },
             tags,
             rank,
         }
