@@ -79,6 +79,13 @@ impl Ranker {
         lengths: [u32; 5],
         frequencies: impl Iterator<Item = (f64, Option<[u32; 5]>)>,
     ) -> f64 {
+        // Each field's length normalisation, once for all the terms.
+        let mut normalised = [0.0; 5];
+        for (field, norm) in normalised.iter_mut().enumerate() {
+            let b = self.params.b[field];
+            let length = f64::from(lengths[field]) / self.average_lengths[field];
+            *norm = 1.0 - b + b * length;
+        }
         let mut score = 0.0;
         for ((query_weight, frequencies), idf) in frequencies.zip(&self.idf) {
             let Some(frequencies) = frequencies else {
@@ -89,13 +96,37 @@ impl Ranker {
                 if *tf == 0 {
                     continue;
                 }
-                let b = self.params.b[field];
-                let length = f64::from(lengths[field]) / self.average_lengths[field];
-                pseudo += self.params.weights[field] * f64::from(*tf) / (1.0 - b + b * length);
+                pseudo += self.params.weights[field] * f64::from(*tf) / normalised[field];
             }
             score += query_weight * idf * pseudo / (self.params.k1 + pseudo);
         }
         score
+    }
+
+    /// An upper bound of what query term `term`, with weight `query_weight`, adds to
+    /// [`Self::score`] for any entry whose frequencies are at most `max_frequencies` and whose
+    /// length is at least `min_lengths[f]` in each field `f` where the term occurs (0 when it
+    /// occurs in none). Each step is the step of `score` with a larger numerator or a smaller
+    /// denominator, so the bound is exact for an entry at the extremes; what float rounding
+    /// may add is far below the margin the caller leaves. Never negative.
+    pub fn term_bound(
+        &self,
+        term: usize,
+        query_weight: f64,
+        max_frequencies: [u32; 5],
+        min_lengths: [u32; 5],
+    ) -> f64 {
+        let mut pseudo = 0.0;
+        for (field, tf) in max_frequencies.iter().enumerate() {
+            if *tf == 0 {
+                continue;
+            }
+            let b = self.params.b[field];
+            let length = f64::from(min_lengths[field]) / self.average_lengths[field];
+            pseudo += self.params.weights[field] * f64::from(*tf) / (1.0 - b + b * length);
+        }
+        let idf = self.idf.get(term).copied().unwrap_or(0.0);
+        (query_weight * idf * pseudo / (self.params.k1 + pseudo)).max(0.0)
     }
 }
 

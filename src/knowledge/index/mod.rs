@@ -29,8 +29,10 @@
 //!   `knowledge/items/*.json`; one larger than the bound (only another writer can make one)
 //!   is not read, and the next export replaces it.
 
+mod compact;
 mod entry;
 pub mod memory;
+mod postings;
 mod scan;
 
 pub use entry::{
