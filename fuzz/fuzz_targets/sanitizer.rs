@@ -11,11 +11,17 @@
 //!   with the right N;
 //! - `untrusted_block` of the output opens once at its start and closes once at its end;
 //! - `safe_file_id` only returns `^[A-Za-z0-9._-]+$` without `..`; `slugify` only returns
-//!   `^[a-z0-9-]{1,56}$`.
+//!   `^[a-z0-9-]{1,56}$`;
+//! - `utf16_len`, `utf16_prefix` and `utf16_slice` (JavaScript's `.length` and `.slice`, which
+//!   knowledge excerpts are cut with) agree with a model built on `encode_utf16`: the slice
+//!   starts at the first character at or after `start` units and keeps the whole characters
+//!   that fit in `units`.
 #![no_main]
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use codex_harness_mcp::sanitize::{safe_file_id, sanitize_text, slugify, untrusted_block};
+use codex_harness_mcp::sanitize::{
+    safe_file_id, sanitize_text, slugify, untrusted_block, utf16_len, utf16_prefix, utf16_slice,
+};
 use fuzz_support::HOSTILE;
 use libfuzzer_sys::fuzz_target;
 
@@ -74,7 +80,35 @@ fn units(text: &str) -> usize {
     text.encode_utf16().count()
 }
 
+/// `text.slice(start, start + units)` by the model: whole characters only, starting at the
+/// first one whose first unit is at or after `start`.
+fn model_slice(text: &str, start: usize, units: usize) -> String {
+    let mut offset = 0;
+    let mut taken = 0;
+    let mut out = String::new();
+    for ch in text.chars() {
+        let width = ch.len_utf16();
+        if offset >= start {
+            if taken + width > units {
+                break;
+            }
+            taken += width;
+            out.push(ch);
+        }
+        offset += width;
+    }
+    out
+}
+
+fn check_utf16(text: &str, max: usize) {
+    assert_eq!(utf16_len(text), units(text));
+    let start = max % (units(text) + 2);
+    assert_eq!(utf16_slice(text, start, max), model_slice(text, start, max));
+    assert_eq!(utf16_prefix(text, max), model_slice(text, 0, max));
+}
+
 fn check(case: &Case) {
+    check_utf16(&case.text, case.max);
     let full = sanitize_text(&case.text, usize::MAX);
     assert!(
         !full.chars().any(is_stripped),
