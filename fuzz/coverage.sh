@@ -14,9 +14,9 @@ cd "$(dirname "$0")/.."
 
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 # Gated modules and their floor (percent of lines covered by the corpora). The goal is 90%
-# for each; three are held at what the corpora reach today (see FUZZING.md, "Coverage", for
-# the uncovered lines) so CI fails on any drop while they are raised.
-floors=(src/transport:85 src/schema:90 src/sanitize:89 src/json:90 src/protocol:81
+# for each; src/sanitize is held at what the corpora reach today (see FUZZING.md, "Coverage",
+# for the uncovered lines) so CI fails on any drop while it is raised.
+floors=(src/transport:90 src/schema:90 src/sanitize:89 src/json:90 src/protocol:90
     src/install/json.rs:90 src/install/toml.rs:90)
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
