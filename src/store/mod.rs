@@ -15,6 +15,7 @@
 
 mod error;
 mod fsops;
+mod listcache;
 mod lock;
 mod open;
 mod oplog;
@@ -57,6 +58,8 @@ pub struct Store {
     /// The size bound of every file read and written ([`MAX_FILE_BYTES`] unless a test
     /// lowers it with [`Store::with_file_limit`]).
     file_limit: u64,
+    /// Record directories' listings, kept while each directory is unchanged.
+    listings: listcache::ListCache,
 }
 
 impl Store {
@@ -82,6 +85,7 @@ impl Store {
             launch_dir: std::env::current_dir().unwrap_or_else(|_| project_path.to_path_buf()),
             layout_ready: std::sync::atomic::AtomicBool::new(false),
             file_limit: MAX_FILE_BYTES,
+            listings: listcache::ListCache::default(),
         })
     }
 
