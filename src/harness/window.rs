@@ -142,10 +142,11 @@ fn name_date(name: &str) -> Option<&str> {
 }
 
 /// Of `names` (in their order), those that can be among the `window` newest records by
-/// time: every name of the newest dates that together hold `window` names, of one date
-/// before them, and every name without a date. A record's time is taken when its id is made,
-/// so no record of an earlier date can be newer than these; the extra date covers a record
-/// named just before midnight and stamped just after. Costs the names only.
+/// time: every name of the newest dates that together hold `window` names, of the calendar
+/// day before the oldest of them, and every name without a date. A record's time is taken
+/// when its id is made, so no record of an earlier date can be newer than these; the day
+/// before covers a record named just before midnight and stamped just after. Costs the names
+/// only.
 pub fn newest_days(names: &[String], window: usize) -> Vec<&String> {
     let mut per_date: BTreeMap<&str, usize> = BTreeMap::new();
     for date in names.iter().filter_map(|name| name_date(name)) {
@@ -153,24 +154,53 @@ pub fn newest_days(names: &[String], window: usize) -> Vec<&String> {
     }
     let mut held = 0;
     let mut oldest = None;
-    let mut margin_taken = false;
     for (date, count) in per_date.iter().rev() {
         if held >= window.max(1) {
-            if margin_taken {
-                break;
-            }
-            margin_taken = true;
+            break;
         }
         held += count;
         oldest = Some(*date);
     }
+    let from = oldest.map(day_before);
     names
         .iter()
-        .filter(|name| match (name_date(name), oldest) {
-            (Some(date), Some(oldest)) => date >= oldest,
+        .filter(|name| match (name_date(name), &from) {
+            (Some(date), Some(from)) => date >= from.as_str(),
             _ => true,
         })
         .collect()
+}
+
+/// The `YYYY-MM-DD` of the day before `date` (proleptic Gregorian; a date that is no real
+/// day still yields one that sorts before it).
+fn day_before(date: &str) -> String {
+    let field = |range: std::ops::Range<usize>| date[range].parse::<u32>().unwrap_or(0);
+    let (mut year, mut month, day) = (field(0..4), field(5..7), field(8..10));
+    let day = if day > 1 {
+        day - 1
+    } else {
+        if month > 1 {
+            month -= 1;
+        } else {
+            (year, month) = (year.saturating_sub(1), 12);
+        }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ][(month.clamp(1, 12) - 1) as usize]
+    };
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// The `limit` newest records of `dir`, newest first (ties in file-name order, as the
@@ -290,13 +320,13 @@ mod tests {
     }
 
     #[test]
-    fn newest_days_keep_the_window_one_day_before_it_and_undated_names() {
+    fn newest_days_keep_the_window_the_day_before_it_and_undated_names() {
         let names: Vec<String> = [
+            "r-2025-12-20-a.json",
+            "r-2025-12-31-a.json",
             "r-2026-01-01-a.json",
-            "r-2026-01-02-a.json",
+            "r-2026-01-01-b.json",
             "r-2026-01-03-a.json",
-            "r-2026-01-03-b.json",
-            "r-2026-01-04-a.json",
             "undated.json",
         ]
         .map(String::from)
@@ -307,25 +337,21 @@ mod tests {
                 .map(String::as_str)
                 .collect()
         };
-        assert_eq!(
-            kept(1),
-            [
-                "r-2026-01-03-a.json",
-                "r-2026-01-03-b.json",
-                "r-2026-01-04-a.json",
-                "undated.json"
-            ]
-        );
-        assert_eq!(
-            kept(3),
-            [
-                "r-2026-01-02-a.json",
-                "r-2026-01-03-a.json",
-                "r-2026-01-03-b.json",
-                "r-2026-01-04-a.json",
-                "undated.json"
-            ]
-        );
+        // 01-03 holds one; 01-02 (the day before) has none.
+        assert_eq!(kept(1), ["r-2026-01-03-a.json", "undated.json"]);
+        // 01-01 completes three, and 12-31 is the day before it; 12-20 is left out.
+        assert_eq!(kept(3), &names[1..]);
         assert_eq!(kept(99).len(), names.len());
+    }
+
+    #[test]
+    fn the_day_before_crosses_months_years_and_leap_days() {
+        assert_eq!(day_before("2026-03-15"), "2026-03-14");
+        assert_eq!(day_before("2026-03-01"), "2026-02-28");
+        assert_eq!(day_before("2024-03-01"), "2024-02-29");
+        assert_eq!(day_before("2000-03-01"), "2000-02-29");
+        assert_eq!(day_before("1900-03-01"), "1900-02-28");
+        assert_eq!(day_before("2026-01-01"), "2025-12-31");
+        assert_eq!(day_before("2026-05-01"), "2026-04-30");
     }
 }
