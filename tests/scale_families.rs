@@ -239,3 +239,55 @@ fn a_kept_listing_follows_new_records() {
     .unwrap();
     assert_eq!(count(&mut server), 3);
 }
+
+/// The natural-language spec describes the active contract and the newest eval records
+/// without opening the others: with five newer ones of each family, broken records named in
+/// 2020 are never read.
+#[test]
+fn the_spec_opens_only_what_it_shows() {
+    let project = TempProject::new("fam-spec");
+    let log = project.path.join("stderr.log");
+    let mut server = Server::start(&project.path);
+    server.call_ok("harness_bootstrap", json!({}));
+    server.call_ok(
+        "harness_create_contract",
+        json!({"title": "Shown contract", "goal": "Be described"}),
+    );
+    let proposal = server.call_ok(
+        "harness_record_harness_proposal",
+        json!({"title": "A proposal", "hypothesis": "It helps", "proposed_change": "Change it"}),
+    );
+    let proposal = proposal["proposal"]["id"]
+        .as_str()
+        .expect("proposal id")
+        .to_string();
+    for n in 0..5 {
+        server.call_ok(
+            "harness_record_harness_profile",
+            json!({"name": format!("shown {n}")}),
+        );
+        server.call_ok(
+            "harness_record_promotion_decision",
+            json!({"proposal_id": proposal, "decision": "hold", "rationale": "wait"}),
+        );
+    }
+    drop(server);
+    let harness = project.harness();
+    for rel in [
+        "contracts/2020-01-01-old-000000000000.json",
+        "harness-profiles/profile-2020-01-01-old-000000000000.json",
+        "promotion-decisions/promotion-decision-2020-01-01-0000000000.json",
+    ] {
+        std::fs::write(harness.join(rel), "{ broken").unwrap();
+    }
+    let mut server = Server::start_logging(&project.path, &log);
+    let spec = server.read_resource("harness://harness/spec");
+    assert!(spec.contains("Shown contract"), "{spec}");
+    assert!(spec.contains("shown 4"), "{spec}");
+    assert_eq!(server.finish(), 0);
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !stderr.contains("2020-01-01"),
+        "an old record was opened:\n{stderr}"
+    );
+}

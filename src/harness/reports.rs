@@ -4,10 +4,11 @@
 //! gather their inputs from the store; everything else is pure rendering.
 
 use super::evals::{block_or_none, bullets, or_none, or_unknown, template};
-use super::evals::{read_all, Fields, Kind};
+use super::evals::{read_all, read_newest, Fields, Kind};
 use super::governance::{self, AuditRequest};
 use super::records::{bullets as bullets_of, sort_newest_first, UNTRUSTED_NOTICE};
-use super::records::{load_contract, read_all_records, read_recent_gates, read_recent_traces};
+use super::records::{load_contract, load_record, names_with_suffix, read_listed};
+use super::records::{read_recent_gates, read_recent_traces};
 use super::state::load_state;
 use super::{truthy, ToolError};
 use crate::agent_text;
@@ -392,7 +393,8 @@ fn trace_summary(trace: &Value) -> AgentText {
 pub struct SpecInputs<'a> {
     pub project_path: &'a std::path::Path,
     pub state: &'a Map<String, Value>,
-    /// All contracts, in file-name order.
+    /// The contracts the spec may describe (file-name order): the active one if among them,
+    /// else the last.
     pub contracts: &'a [Value],
     /// Recent traces, oldest first.
     pub traces: &'a [Value],
@@ -1092,21 +1094,46 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
 /// The spec with `max_traces` recent traces (the workspace must exist).
 pub fn spec_text(store: &Store, max_traces: usize) -> Result<AgentText, ToolError> {
     let state = load_state(store)?;
-    let contracts = read_all_records(store, "contracts")?.records;
+    let contracts = spec_contract(store, &state)?;
     let traces = read_recent_traces(store, max_traces)?;
     let knowledge = newest_entries(store, 8)?;
+    let newest = |kind| read_newest(store, kind, SPEC_RECENT);
     Ok(render_spec(&SpecInputs {
         project_path: store.project_path(),
         state: &state,
         contracts: &contracts,
         traces: &traces,
         knowledge: &knowledge,
-        profiles: &read_all(store, Kind::Profile)?,
-        cases: &read_all(store, Kind::EvalCase)?,
-        runs: &read_all(store, Kind::EvalRun)?,
-        proposals: &read_all(store, Kind::Proposal)?,
-        decisions: &read_all(store, Kind::Decision)?,
+        profiles: &newest(Kind::Profile)?,
+        cases: &newest(Kind::EvalCase)?,
+        runs: &newest(Kind::EvalRun)?,
+        proposals: &newest(Kind::Proposal)?,
+        decisions: &newest(Kind::Decision)?,
     }))
+}
+
+/// The most records of a family the spec shows (its "recent" sections).
+const SPEC_RECENT: usize = 5;
+
+/// The contract the spec describes, without opening the others: the stored contract that
+/// carries the active id, else the last readable one by file name (what the original's
+/// search of every contract finds, for contracts stored under their own id).
+fn spec_contract(store: &Store, state: &Map<String, Value>) -> Result<Vec<Value>, ToolError> {
+    let active_id = state.get("activeContractId");
+    if let Some(id) = active_id.and_then(Value::as_str) {
+        if let Some(contract) = load_record(store, "contracts", id)? {
+            if contract.get("id") == active_id {
+                return Ok(vec![contract]);
+            }
+        }
+    }
+    let names = names_with_suffix(store, "contracts", ".json")?;
+    for name in names.iter().rev() {
+        if let Some(contract) = read_listed(store, "contracts", [name])?.records.pop() {
+            return Ok(vec![contract]);
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// The observability report (the workspace must exist). Gates are read 8 at a time.

@@ -49,10 +49,13 @@ impl Stamp {
     }
 }
 
+/// A kept listing: the directory state it was taken in, and the names.
+type Kept = (Stamp, Arc<Vec<String>>);
+
 /// The remembered listings of one store, by directory and suffix.
 #[derive(Debug, Default)]
 pub(super) struct ListCache {
-    entries: Mutex<HashMap<(String, String), (Stamp, Arc<Vec<String>>)>>,
+    entries: Mutex<HashMap<(String, String), Kept>>,
 }
 
 impl ListCache {
