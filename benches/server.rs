@@ -7,6 +7,8 @@
 //! `BENCH_QUICK=1` for a short run (smaller knowledge bases), `BENCH_LONG=1` to add the scale
 //! run: projects of 10,000, 100,000 and 200,000 items, built once (item files written here,
 //! the index built by the server's own rebuild) and cached under `target/bench-cache/`.
+//! The long mode ends with the record families at 100,000 records each (`families_run`);
+//! `BENCH_LONG=families` runs only those.
 
 use codex_harness_mcp::transport::{Frame, Framer, READ_CHUNK_BYTES};
 use serde_json::{json, Value};
@@ -704,7 +706,19 @@ fn families_run() {
         &mut list(Some(later)),
     );
     println!(
-        "| peak RSS of that server | {} MiB | |",
+        "| peak RSS of that server after the rows above | {} MiB | |",
+        server.peak_rss_kib() / 1024
+    );
+    // The observability report aggregates over every eval record (counts by verdict, split
+    // and decision): a few samples each.
+    for uri in ["harness://harness/spec", "harness://observability/report"] {
+        row(
+            &format!("resources/read {uri}"),
+            measure(5, 1, || server.read_resource(uri)),
+        );
+    }
+    println!(
+        "| peak RSS after the reports too | {} MiB | |",
         server.peak_rss_kib() / 1024
     );
 }
