@@ -291,3 +291,38 @@ fn the_spec_opens_only_what_it_shows() {
         "an old record was opened:\n{stderr}"
     );
 }
+
+/// The observability report counts every eval run by verdict without holding them: 2,000
+/// runs of 40 KB each (80 MB) keep the server under 48 MiB, where holding them all took
+/// several times that.
+#[test]
+fn the_observability_report_counts_runs_without_holding_them() {
+    let project = TempProject::new("fam-observe");
+    let mut server = Server::start(&project.path);
+    server.call_ok("harness_bootstrap", json!({}));
+    drop(server);
+    let notes = "n".repeat(40_000);
+    for n in 0..2_000 {
+        let id = format!("eval-run-2026-01-01-{n:010x}");
+        let verdict = if n % 4 == 0 { "fail" } else { "pass" };
+        let run = json!({"id": id, "ts": format!("2026-01-01T00:{:02}:{:02}.000Z", n / 60 % 60, n % 60),
+            "evalCaseId": "eval-case-x", "verdict": verdict, "notes": notes});
+        std::fs::write(
+            project.harness().join(format!("evals/runs/{id}.json")),
+            run.to_string(),
+        )
+        .unwrap();
+    }
+    let mut server = Server::start(&project.path);
+    let report = server.read_resource("harness://observability/report");
+    assert!(
+        report.contains("pass</untrusted-data>: 1500") || report.contains("pass: 1500"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("eval-run-2026-01-01-{:010x}", 1_999)),
+        "{report}"
+    );
+    let peak = peak_rss_kib(&server);
+    assert!(peak < 48 * 1024, "peak RSS {peak} KiB for the report");
+}

@@ -4,7 +4,7 @@
 //! compares two runs.
 
 use super::records::UNTRUSTED_NOTICE;
-use super::records::{bullet_list, read_all_records, strings, wrap, wrap_list, wrap_or_null};
+use super::records::{bullet_list, strings, wrap, wrap_list, wrap_or_null};
 use super::{truthy, Args, ToolError};
 use crate::agent_text;
 use crate::clock::{now_iso, today};
@@ -64,11 +64,6 @@ impl Kind {
             Kind::Decision => "promotion-decisions",
         }
     }
-}
-
-/// Every record of a family, in file-name order (a refused entry is skipped, on stderr).
-pub fn read_all(store: &Store, kind: Kind) -> Result<Vec<Value>, ToolError> {
-    Ok(read_all_records(store, kind.dir())?.records)
 }
 
 /// The `limit` newest records of a family, newest first (stable for equal timestamps),

@@ -150,11 +150,6 @@ pub fn read_listed<'a>(
     Ok(listing)
 }
 
-/// Every JSON record of `dir`, in file-name order (refused entries skipped and named).
-pub fn read_all_records(store: &Store, dir: &str) -> Result<Listing, ToolError> {
-    read_listed(store, dir, names_with_suffix(store, dir, ".json")?.iter())
-}
-
 /// A stored record by id: `None` when the id is unsafe or the file is missing.
 pub fn load_record(store: &Store, dir: &str, id: &str) -> Result<Option<Value>, ToolError> {
     match safe_file_id(id) {

@@ -4,12 +4,13 @@
 //! gather their inputs from the store; everything else is pure rendering.
 
 use super::evals::{block_or_none, bullets, or_none, or_unknown, template};
-use super::evals::{read_all, read_newest, Fields, Kind};
+use super::evals::{read_newest, Fields, Kind};
 use super::governance::{self, AuditRequest};
 use super::records::{bullets as bullets_of, sort_newest_first, UNTRUSTED_NOTICE};
 use super::records::{load_contract, load_record, names_with_suffix, read_listed};
 use super::records::{read_recent_gates, read_recent_traces};
 use super::state::load_state;
+use super::window::scan_family;
 use super::{truthy, ToolError};
 use crate::agent_text;
 use crate::clock::now_iso;
@@ -849,11 +850,17 @@ pub struct ObservedInputs<'a> {
     pub gates: &'a [Value],
     /// Recent knowledge items, agent-safe (as `harness_list_knowledge` returns them).
     pub knowledge: &'a [Value],
+    /// Every eval case, reduced to its `split`.
     pub cases: &'a [Value],
+    /// Every eval run, reduced to its `verdict`; and the 5 newest whole, newest first.
     pub runs: &'a [Value],
+    pub recent_runs: &'a [Value],
+    /// The 3 newest profiles and proposals, newest first.
     pub profiles: &'a [Value],
     pub proposals: &'a [Value],
+    /// Every promotion decision, reduced to its `decision`; and the 3 newest whole.
     pub decisions: &'a [Value],
+    pub recent_decisions: &'a [Value],
     /// The governance audit over the same window.
     pub audit: &'a Value,
 }
@@ -1045,7 +1052,7 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
         count_map(inputs.runs.iter().map(|r| r.get("verdict")), "verdict"),
         AgentText::default(),
         AgentText::literal("Recent eval runs:"),
-        observed_runs(&newest(inputs.runs, 5)),
+        observed_runs(inputs.recent_runs),
         AgentText::default(),
         AgentText::literal("## Operational Memory"),
         AgentText::default(),
@@ -1053,7 +1060,7 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
         observed_knowledge(&newest(inputs.knowledge, 5)),
         AgentText::default(),
         AgentText::literal("Recent harness profiles:"),
-        observed_profiles(&newest(inputs.profiles, 3)),
+        observed_profiles(inputs.profiles),
         AgentText::default(),
         AgentText::literal("## Governance And Safety"),
         AgentText::default(),
@@ -1066,10 +1073,10 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
         count_map(inputs.decisions.iter().map(|d| d.get("decision")), "decision"),
         AgentText::default(),
         AgentText::literal("Recent proposals:"),
-        observed_proposals(&newest(inputs.proposals, 3)),
+        observed_proposals(inputs.proposals),
         AgentText::default(),
         AgentText::literal("Recent promotion decisions:"),
-        observed_decisions(&newest(inputs.decisions, 3)),
+        observed_decisions(inputs.recent_decisions),
         AgentText::default(),
         AgentText::literal("Safety posture:"),
         AgentText::literal("- The server records evidence and structured state; checks and commands run outside it."),
@@ -1148,6 +1155,10 @@ pub fn observability_text(
     let traces = read_recent_traces(store, max_traces)?;
     let gates = read_recent_gates(store, 8)?.records;
     let knowledge = list_recent_knowledge(store, max_knowledge)?;
+    // The counts are over every record; only the fields they count are kept.
+    let (cases, _) = scan_family(store, Kind::EvalCase.dir(), &["split"], 0)?;
+    let (runs, recent_runs) = scan_family(store, Kind::EvalRun.dir(), &["verdict"], 5)?;
+    let (decisions, recent_decisions) = scan_family(store, Kind::Decision.dir(), &["decision"], 3)?;
     let audit = governance::audit(
         store,
         &AuditRequest {
@@ -1163,11 +1174,13 @@ pub fn observability_text(
         traces: &traces,
         gates: &gates,
         knowledge: &knowledge,
-        cases: &read_all(store, Kind::EvalCase)?,
-        runs: &read_all(store, Kind::EvalRun)?,
-        profiles: &read_all(store, Kind::Profile)?,
-        proposals: &read_all(store, Kind::Proposal)?,
-        decisions: &read_all(store, Kind::Decision)?,
+        cases: &cases,
+        runs: &runs,
+        recent_runs: &recent_runs,
+        profiles: &read_newest(store, Kind::Profile, 3)?,
+        proposals: &read_newest(store, Kind::Proposal, 3)?,
+        decisions: &decisions,
+        recent_decisions: &recent_decisions,
         audit: &audit,
     }))
 }

@@ -214,6 +214,40 @@ pub fn read_newest(store: &Store, dir: &str, limit: usize) -> Result<Listing, To
     Ok(listing)
 }
 
+/// Records read at a time by [`scan_family`].
+const SCAN_CHUNK: usize = 256;
+
+/// One pass over every record of `dir` (file-name order; refused entries skipped and named)
+/// that keeps of each only its `fields`, and the `newest` newest records whole (ties in
+/// file-name order, as a stable sort of the whole family): what a count over the family needs,
+/// holding [`SCAN_CHUNK`] records at a time rather than the family.
+pub fn scan_family(
+    store: &Store,
+    dir: &str,
+    fields: &[&str],
+    newest: usize,
+) -> Result<(Vec<Value>, Vec<Value>), ToolError> {
+    let names = names_with_suffix(store, dir, ".json")?;
+    let mut kept = Vec::with_capacity(names.len());
+    let mut recent = Vec::new();
+    for chunk in names.chunks(SCAN_CHUNK) {
+        let listing = read_listed(store, dir, chunk)?;
+        for record in &listing.records {
+            let mut slim = serde_json::Map::new();
+            for field in fields {
+                if let Some(value) = record.get(*field) {
+                    slim.insert((*field).to_string(), value.clone());
+                }
+            }
+            kept.push(Value::Object(slim));
+        }
+        recent.extend(listing.records);
+        sort_newest_first(&mut recent);
+        recent.truncate(newest);
+    }
+    Ok((kept, recent))
+}
+
 /// The `limit` newest gates, newest first (refused entries skipped and named). Gate ids are
 /// `gate-<date>-<random>`, so file names are in random order within a day: the candidates are
 /// the `2·limit` most recently modified files (a gate file is written once) of the days
