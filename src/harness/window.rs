@@ -6,7 +6,7 @@
 use super::records::{is_refusal, read_listed, sort_newest_first, Listing};
 use super::ToolError;
 use crate::json::parse_lenient;
-use crate::store::{ReadFile, Store, StoreError};
+use crate::store::{Store, StoreError};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -55,7 +55,7 @@ pub fn read_recent_traces(store: &Store, limit: usize) -> Result<Vec<Value>, Too
         let want = limit - lines.len();
         tail_lines(
             |offset, len| opened.read_at(offset, len),
-            opened_size(&opened),
+            opened.id().size,
             want,
             &mut lines,
         )?;
@@ -70,10 +70,6 @@ pub fn read_recent_traces(store: &Store, limit: usize) -> Result<Vec<Value>, Too
             })
         })
         .collect())
-}
-
-fn opened_size(opened: &ReadFile) -> u64 {
-    opened.id().size
 }
 
 /// Pushes onto `out`, newest first, up to `want` non-blank complete lines of a file of `size`
@@ -250,9 +246,9 @@ pub fn scan_family(
 
 /// The `limit` newest gates, newest first (refused entries skipped and named). Gate ids are
 /// `gate-<date>-<random>`, so file names are in random order within a day: the candidates are
-/// the `2·limit` most recently modified files (a gate file is written once) of the days
-/// [`newest_days`] keeps for that many, then sorted by `ts`. Only metadata is read for the
-/// others of those days.
+/// the `2·limit` most recently modified files (a gate file is written once; with every file
+/// of the same time as the oldest of them) of the days [`newest_days`] keeps for that many,
+/// then sorted by `ts`. Only metadata is read for the others of those days.
 pub fn read_recent_gates(store: &Store, limit: usize) -> Result<Listing, ToolError> {
     let names = names_with_suffix(store, "gates", ".json")?;
     let window = 2 * limit.max(1);
@@ -263,14 +259,16 @@ pub fn read_recent_gates(store: &Store, limit: usize) -> Result<Listing, ToolErr
         by_age.push((modified.unwrap_or(i64::MIN), name));
     }
     by_age.sort();
-    let mut listing = read_listed(
-        store,
-        "gates",
-        by_age
-            .iter()
-            .skip(by_age.len().saturating_sub(window))
-            .map(|(_, name)| *name),
-    )?;
+    // Files written within one timestamp tick share a time: all of the window's oldest
+    // time are read, so ties never push the newest gate out by its random name.
+    let from = match by_age.len().checked_sub(window) {
+        Some(cut) => {
+            let oldest = by_age[cut].0;
+            by_age.partition_point(|(modified, _)| *modified < oldest)
+        }
+        None => 0,
+    };
+    let mut listing = read_listed(store, "gates", by_age[from..].iter().map(|(_, name)| *name))?;
     sort_newest_first(&mut listing.records);
     listing.records.truncate(limit);
     Ok(listing)
