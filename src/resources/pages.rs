@@ -7,6 +7,9 @@
 //!
 //! `resources/list` pages the record ids of every family in turn ([`ids_page`]): it costs a
 //! count of each family before the page and the ids of the page.
+//!
+//! It never opens a record outside the requested page, and never lists an id that is not a
+//! safe file id.
 
 use super::{numeric_param, page_size};
 use crate::harness::records::{names_with_suffix, read_listed, Listing};
