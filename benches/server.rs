@@ -7,6 +7,8 @@
 //! `BENCH_QUICK=1` for a short run (smaller knowledge bases), `BENCH_LONG=1` to add the scale
 //! run: projects of 10,000, 100,000 and 200,000 items, built once (item files written here,
 //! the index built by the server's own rebuild) and cached under `target/bench-cache/`.
+//! The long mode ends with the record families at 100,000 records each (`families_run`);
+//! `BENCH_LONG=families` runs only those.
 
 use codex_harness_mcp::transport::{Frame, Framer, READ_CHUNK_BYTES};
 use serde_json::{json, Value};
@@ -313,6 +315,10 @@ fn main() {
         scale_run(&levels, Duration::from_millis(1));
         return;
     }
+    if std::env::var("BENCH_LONG").as_deref() == Ok("families") {
+        families_run();
+        return;
+    }
     let quick = std::env::var_os("BENCH_QUICK").is_some();
     let levels: &[usize] = if quick {
         &[100, 1_000]
@@ -496,5 +502,240 @@ fn main() {
         if let Some(thousand) = thousand {
             scale_run(&[10_000, 100_000, 200_000], thousand);
         }
+        families_run();
     }
+}
+
+/// Records per family in the families run.
+const FAMILY_RECORDS: usize = 100_000;
+/// Days the families run spreads each record family over (the traces all fall on the last).
+const FAMILY_DAYS: usize = 100;
+
+/// `2026-MM-DD` of day `day` (0-based) of 2026.
+fn day_of_2026(day: usize) -> String {
+    const MONTHS: [usize; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let (mut month, mut rest) = (0, day);
+    while rest >= MONTHS[month] {
+        rest -= MONTHS[month];
+        month += 1;
+    }
+    format!("2026-{:02}-{:02}", month + 1, rest + 1)
+}
+
+/// The date and ISO time of record `n` of a family of [`FAMILY_RECORDS`]: in order, spread
+/// evenly over [`FAMILY_DAYS`] days.
+fn family_time(n: usize) -> (String, String) {
+    let per_day = FAMILY_RECORDS / FAMILY_DAYS;
+    let date = day_of_2026(n / per_day);
+    let ms = (n % per_day) * 86_000;
+    let time = format!(
+        "{date}T{:02}:{:02}:{:02}.{:03}Z",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    );
+    (date, time)
+}
+
+/// A project of [`FAMILY_RECORDS`] contracts, gates, eval runs, promotion decisions and
+/// decision notes (each with its Markdown companion) over [`FAMILY_DAYS`] days, and as many
+/// traces in one day file, written in the original's formats; built once and cached under
+/// `target/bench-cache/`. The newest contract is active and has traces and gates.
+fn families_project() -> PathBuf {
+    let dir = std::env::current_dir()
+        .expect("cwd")
+        .join("target")
+        .join("bench-cache")
+        .join(format!("families-{FAMILY_RECORDS}"));
+    if dir.join("built").exists() {
+        return dir;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create project");
+    let started = Instant::now();
+    let mut server = Server::start(&dir);
+    server.call("harness_bootstrap", json!({}));
+    let root = dir.join(".codex-harness");
+    let write = |rel: String, value: &Value| {
+        let path = root.join(rel);
+        let mut text = serde_json::to_string_pretty(value).expect("json");
+        text.push('\n');
+        std::fs::write(&path, text).expect("write record");
+        std::fs::write(path.with_extension("md"), "# record\n").expect("write companion");
+    };
+    let mut newest_contract = String::new();
+    for n in 0..FAMILY_RECORDS {
+        let (date, ts) = family_time(n);
+        let contract = format!("{date}-contract-{n}-{n:012x}");
+        write(
+            format!("contracts/{contract}.json"),
+            &json!({"id": contract, "title": format!("Contract {n}"), "goal": "Keep the store bounded",
+                "createdAt": ts, "status": "active", "parentContractId": null, "requiredInputs": [],
+                "budget": {"maxSteps": 8, "maxMinutes": 45, "maxToolCalls": 30},
+                "permissions": ["Read the project files the task needs."],
+                "completionConditions": ["The listing stays bounded."], "outputPaths": [],
+                "verificationCommands": ["cargo test"], "failureTaxonomy": ["test-failure"], "notes": null}),
+        );
+        let gate = format!(
+            "gate-{date}-{:012x}",
+            n.wrapping_mul(2_654_435_761) % (1 << 48)
+        );
+        write(
+            format!("gates/{gate}.json"),
+            &json!({"id": gate, "ts": ts, "contractId": contract, "verdict": if n % 3 == 0 { "pass" } else { "unknown" },
+                "outputChecks": [], "checkedConditions": ["The listing stays bounded."],
+                "uncheckedConditions": [], "evidence": ["cargo test"], "notes": null}),
+        );
+        let run = format!("eval-run-{date}-{n:010x}");
+        write(
+            format!("evals/runs/{run}.json"),
+            &json!({"id": run, "ts": ts, "evalCaseId": "eval-case-2026-01-01-bench-000000000000",
+                "harnessProfileId": null, "model": "bench", "provider": null, "reasoningEffort": null,
+                "verdict": if n % 4 == 0 { "fail" } else { "pass" }, "score": (n % 100) as f64 / 100.0,
+                "metrics": {"promptTokens": 1200, "completionTokens": 300, "totalTokens": 1500,
+                    "costUsd": 0.01, "wallClockSeconds": 12.5, "toolCalls": 9, "llmCalls": 3},
+                "traceIds": [], "verificationIds": [], "regressions": [], "notes": null}),
+        );
+        let decision = format!("promotion-decision-{date}-{n:010x}");
+        write(
+            format!("promotion-decisions/{decision}.json"),
+            &json!({"id": decision, "ts": ts, "proposalId": "proposal-2026-01-01-bench-000000000000",
+                "decision": "hold", "rationale": "Wait for the holdout runs.", "optimizationRunIds": [],
+                "holdoutRunIds": [], "regressionRunIds": [], "acceptedRisks": [], "followUp": null,
+                "evidence": []}),
+        );
+        std::fs::write(
+            root.join(format!("decisions/decision-{date}-{n:012x}.md")),
+            format!("# decision-{date}-{n:012x}\n\nA decision.\n"),
+        )
+        .expect("write decision");
+        newest_contract = contract;
+    }
+    let (date, _) = family_time(FAMILY_RECORDS - 1);
+    let mut day = String::new();
+    for n in 0..FAMILY_RECORDS {
+        let (_, ts) = family_time(n);
+        let ts = format!("{date}{}", &ts[10..]);
+        let kind = ["attempt", "failure", "success", "verification"][n % 4];
+        let mut trace = json!({"id": format!("trace-{date}-{n:08x}"), "ts": ts,
+            "contractId": newest_contract, "kind": kind, "summary": format!("Step {n} of the bench"),
+            "raw": "cargo test: 12 passed; 0 failed", "evidencePaths": ["src/lib.rs"], "followUp": null});
+        if kind == "verification" {
+            trace["verification"] = json!({"commandOrCheck": "cargo test", "status": "pass",
+                "exitCode": 0, "startedAt": ts, "finishedAt": ts});
+        }
+        day.push_str(&trace.to_string());
+        day.push('\n');
+    }
+    std::fs::write(root.join(format!("traces/{date}.jsonl")), day).expect("write traces");
+    for n in 0..80 {
+        server.call(
+            "harness_update_state",
+            json!({"decision": format!("Decision {n} of the bench")}),
+        );
+    }
+    server.call(
+        "harness_update_state",
+        json!({"active_contract_id": newest_contract}),
+    );
+    drop(server);
+    eprintln!(
+        "built the families project ({FAMILY_RECORDS} records a family) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    std::fs::write(dir.join("built"), b"").expect("mark built");
+    dir
+}
+
+/// The families run: start-up, listings, `recent` resources, resources/list pages and the
+/// governance audit on [`families_project`], with the server's peak memory.
+fn families_run() {
+    let dir = families_project();
+    println!("\n## Families at {FAMILY_RECORDS} records each (cached project)\n");
+    println!("| measurement | p50 | p95 |\n| --- | --- | --- |");
+    let row = |label: &str, s: Stats| println!("| {label} | {} | {} |", ms(s.median), ms(s.p95));
+    row(
+        "start → initialize",
+        measure(10, 2, || {
+            let started = Instant::now();
+            let mut server = Server::start(&dir);
+            server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
+            started.elapsed()
+        }),
+    );
+    let mut server = Server::start(&dir);
+    server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
+    let mut timed = |label: &str, run: &mut dyn FnMut(&mut Server) -> Duration| {
+        row(label, measure(30, 3, || run(&mut server)));
+    };
+    timed("harness_list (contracts, 5 traces)", &mut |s| {
+        s.call("harness_list", json!({}))
+    });
+    timed("harness_list_promotion_decisions (20)", &mut |s| {
+        s.call("harness_list_promotion_decisions", json!({}))
+    });
+    timed("harness_audit_governance", &mut |s| {
+        s.call("harness_audit_governance", json!({}))
+    });
+    timed("harness_next_step", &mut |s| {
+        s.call("harness_next_step", json!({}))
+    });
+    for uri in [
+        "harness://traces/recent",
+        "harness://gates/recent",
+        "harness://contracts",
+        "harness://evals/runs",
+        "harness://promotion-decisions",
+    ] {
+        timed(&format!("resources/read {uri}"), &mut |s| {
+            s.read_resource(uri)
+        });
+    }
+    let list = |cursor: Option<String>| {
+        move |s: &mut Server| {
+            let started = Instant::now();
+            s.request("resources/list", json!({"cursor": cursor}));
+            started.elapsed()
+        }
+    };
+    let later = list_cursor(FAMILY_RECORDS + FAMILY_RECORDS / 2);
+    timed("resources/list, first page", &mut list(None));
+    timed(
+        "resources/list, a page in the eval runs",
+        &mut list(Some(later)),
+    );
+    println!(
+        "| peak RSS of that server after the rows above | {} MiB | |",
+        server.peak_rss_kib() / 1024
+    );
+    // The observability report aggregates over every eval record (counts by verdict, split
+    // and decision): a few samples each.
+    for uri in ["harness://harness/spec", "harness://observability/report"] {
+        row(
+            &format!("resources/read {uri}"),
+            measure(5, 1, || server.read_resource(uri)),
+        );
+    }
+    println!(
+        "| peak RSS after the reports too | {} MiB | |",
+        server.peak_rss_kib() / 1024
+    );
+}
+
+/// The `resources/list` cursor of `offset` (the original's `base64url("offset:<n>")`).
+fn list_cursor(offset: usize) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let bytes = format!("offset:{offset}").into_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
 }

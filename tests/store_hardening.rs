@@ -653,6 +653,15 @@ fn the_newest_gate_is_listed_first_whatever_its_random_name() {
         .unwrap()
         .to_string();
     let gate = project.read_json(&format!("gates/{first}.json"));
+    // Written before the planted gates: say so in its time, which a coarse clock may not
+    // (files written in one tick share a time, and the listing reads all of a tie).
+    std::fs::File::options()
+        .write(true)
+        .open(project.harness().join(format!("gates/{first}.json")))
+        .and_then(|f| {
+            f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60))
+        })
+        .unwrap();
     let day = &first["gate-".len()..first.len() - "-000000000000".len()];
     // Older gates of the same day whose random names sort after any the server picks next.
     for n in 0..20 {

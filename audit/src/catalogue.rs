@@ -4,7 +4,7 @@ use crate::harness::Outcome;
 use crate::{confinement, content, knowledge, paths, protocol, store, workflow};
 use crate::{
     dropin, fsck, installer, round10_boundary, round10_edges, round10_markers, round10_process,
-    round11_crash, round11_scale, round11_uml, round12_reaper,
+    round11_crash, round11_scale, round11_uml, round12_families, round12_reaper,
 };
 
 /// How an entry is judged.
@@ -630,6 +630,12 @@ pub fn all() -> Vec<Replay> {
             round12_reaper::sig_1,
             "kill allowed after confinement (signal 0 only, for the deferred temp-file reaper)",
             "a real signal to the parent is EPERM; the probe tells live from dead under confinement"
+        ),
+        replay!(
+            "FAM-1",
+            round12_families::fam_1,
+            "a trace day file just under the 64 MiB read bound",
+            "list, audit and traces/recent read the day from its end: the last traces, under 48 MiB peak"
         ),
     ]
 }

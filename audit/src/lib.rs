@@ -27,6 +27,7 @@ mod round10_process;
 mod round11_crash;
 mod round11_scale;
 mod round11_uml;
+mod round12_families;
 mod round12_reaper;
 mod store;
 mod workflow;

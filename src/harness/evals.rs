@@ -3,8 +3,8 @@
 //! order, enums and id formats), projects it for agents, renders its Markdown companion, and
 //! compares two runs.
 
-use super::records::{bullet_list, read_all_records, strings, wrap, wrap_list, wrap_or_null};
-use super::records::{sort_newest_first, UNTRUSTED_NOTICE};
+use super::records::UNTRUSTED_NOTICE;
+use super::records::{bullet_list, strings, wrap, wrap_list, wrap_or_null};
 use super::{truthy, Args, ToolError};
 use crate::agent_text;
 use crate::clock::{now_iso, today};
@@ -66,16 +66,10 @@ impl Kind {
     }
 }
 
-/// Every record of a family, in file-name order (a refused entry is skipped, on stderr).
-pub fn read_all(store: &Store, kind: Kind) -> Result<Vec<Value>, ToolError> {
-    Ok(read_all_records(store, kind.dir())?.records)
-}
-
-/// Every record of a family, newest first (stable for equal timestamps).
-pub fn read_newest_first(store: &Store, kind: Kind) -> Result<Vec<Value>, ToolError> {
-    let mut records = read_all(store, kind)?;
-    sort_newest_first(&mut records);
-    Ok(records)
+/// The `limit` newest records of a family, newest first (stable for equal timestamps),
+/// opening only the records of the newest days (see [`super::window::newest_days`]).
+pub fn read_newest(store: &Store, kind: Kind, limit: usize) -> Result<Vec<Value>, ToolError> {
+    Ok(super::window::read_newest(store, kind.dir(), limit)?.records)
 }
 
 /// A record by id (`None` when the id is unsafe or nothing is stored under it).

@@ -10,6 +10,7 @@ pub mod policy;
 pub mod records;
 pub mod reports;
 pub mod state;
+pub mod window;
 
 pub use args::{truthy, Args};
 

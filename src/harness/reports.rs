@@ -4,11 +4,13 @@
 //! gather their inputs from the store; everything else is pure rendering.
 
 use super::evals::{block_or_none, bullets, or_none, or_unknown, template};
-use super::evals::{read_all, Fields, Kind};
+use super::evals::{read_newest, Fields, Kind};
 use super::governance::{self, AuditRequest};
 use super::records::{bullets as bullets_of, sort_newest_first, UNTRUSTED_NOTICE};
-use super::records::{load_contract, read_all_records, read_recent_gates, read_recent_traces};
+use super::records::{load_contract, load_record, names_with_suffix, read_listed};
+use super::records::{read_recent_gates, read_recent_traces};
 use super::state::load_state;
+use super::window::scan_family;
 use super::{truthy, ToolError};
 use crate::agent_text;
 use crate::clock::now_iso;
@@ -392,7 +394,8 @@ fn trace_summary(trace: &Value) -> AgentText {
 pub struct SpecInputs<'a> {
     pub project_path: &'a std::path::Path,
     pub state: &'a Map<String, Value>,
-    /// All contracts, in file-name order.
+    /// The contracts the spec may describe (file-name order): the active one if among them,
+    /// else the last.
     pub contracts: &'a [Value],
     /// Recent traces, oldest first.
     pub traces: &'a [Value],
@@ -847,11 +850,17 @@ pub struct ObservedInputs<'a> {
     pub gates: &'a [Value],
     /// Recent knowledge items, agent-safe (as `harness_list_knowledge` returns them).
     pub knowledge: &'a [Value],
+    /// Every eval case, reduced to its `split`.
     pub cases: &'a [Value],
+    /// Every eval run, reduced to its `verdict`; and the 5 newest whole, newest first.
     pub runs: &'a [Value],
+    pub recent_runs: &'a [Value],
+    /// The 3 newest profiles and proposals, newest first.
     pub profiles: &'a [Value],
     pub proposals: &'a [Value],
+    /// Every promotion decision, reduced to its `decision`; and the 3 newest whole.
     pub decisions: &'a [Value],
+    pub recent_decisions: &'a [Value],
     /// The governance audit over the same window.
     pub audit: &'a Value,
 }
@@ -1043,7 +1052,7 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
         count_map(inputs.runs.iter().map(|r| r.get("verdict")), "verdict"),
         AgentText::default(),
         AgentText::literal("Recent eval runs:"),
-        observed_runs(&newest(inputs.runs, 5)),
+        observed_runs(inputs.recent_runs),
         AgentText::default(),
         AgentText::literal("## Operational Memory"),
         AgentText::default(),
@@ -1051,7 +1060,7 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
         observed_knowledge(&newest(inputs.knowledge, 5)),
         AgentText::default(),
         AgentText::literal("Recent harness profiles:"),
-        observed_profiles(&newest(inputs.profiles, 3)),
+        observed_profiles(inputs.profiles),
         AgentText::default(),
         AgentText::literal("## Governance And Safety"),
         AgentText::default(),
@@ -1064,10 +1073,10 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
         count_map(inputs.decisions.iter().map(|d| d.get("decision")), "decision"),
         AgentText::default(),
         AgentText::literal("Recent proposals:"),
-        observed_proposals(&newest(inputs.proposals, 3)),
+        observed_proposals(inputs.proposals),
         AgentText::default(),
         AgentText::literal("Recent promotion decisions:"),
-        observed_decisions(&newest(inputs.decisions, 3)),
+        observed_decisions(inputs.recent_decisions),
         AgentText::default(),
         AgentText::literal("Safety posture:"),
         AgentText::literal("- The server records evidence and structured state; checks and commands run outside it."),
@@ -1092,21 +1101,46 @@ pub fn render_observability(inputs: &ObservedInputs<'_>) -> AgentText {
 /// The spec with `max_traces` recent traces (the workspace must exist).
 pub fn spec_text(store: &Store, max_traces: usize) -> Result<AgentText, ToolError> {
     let state = load_state(store)?;
-    let contracts = read_all_records(store, "contracts")?.records;
+    let contracts = spec_contract(store, &state)?;
     let traces = read_recent_traces(store, max_traces)?;
     let knowledge = newest_entries(store, 8)?;
+    let newest = |kind| read_newest(store, kind, SPEC_RECENT);
     Ok(render_spec(&SpecInputs {
         project_path: store.project_path(),
         state: &state,
         contracts: &contracts,
         traces: &traces,
         knowledge: &knowledge,
-        profiles: &read_all(store, Kind::Profile)?,
-        cases: &read_all(store, Kind::EvalCase)?,
-        runs: &read_all(store, Kind::EvalRun)?,
-        proposals: &read_all(store, Kind::Proposal)?,
-        decisions: &read_all(store, Kind::Decision)?,
+        profiles: &newest(Kind::Profile)?,
+        cases: &newest(Kind::EvalCase)?,
+        runs: &newest(Kind::EvalRun)?,
+        proposals: &newest(Kind::Proposal)?,
+        decisions: &newest(Kind::Decision)?,
     }))
+}
+
+/// The most records of a family the spec shows (its "recent" sections).
+const SPEC_RECENT: usize = 5;
+
+/// The contract the spec describes, without opening the others: the stored contract that
+/// carries the active id, else the last readable one by file name (what the original's
+/// search of every contract finds, for contracts stored under their own id).
+fn spec_contract(store: &Store, state: &Map<String, Value>) -> Result<Vec<Value>, ToolError> {
+    let active_id = state.get("activeContractId");
+    if let Some(id) = active_id.and_then(Value::as_str) {
+        if let Some(contract) = load_record(store, "contracts", id)? {
+            if contract.get("id") == active_id {
+                return Ok(vec![contract]);
+            }
+        }
+    }
+    let names = names_with_suffix(store, "contracts", ".json")?;
+    for name in names.iter().rev() {
+        if let Some(contract) = read_listed(store, "contracts", [name])?.records.pop() {
+            return Ok(vec![contract]);
+        }
+    }
+    Ok(Vec::new())
 }
 
 /// The observability report (the workspace must exist). Gates are read 8 at a time.
@@ -1121,6 +1155,10 @@ pub fn observability_text(
     let traces = read_recent_traces(store, max_traces)?;
     let gates = read_recent_gates(store, 8)?.records;
     let knowledge = list_recent_knowledge(store, max_knowledge)?;
+    // The counts are over every record; only the fields they count are kept.
+    let (cases, _) = scan_family(store, Kind::EvalCase.dir(), &["split"], 0)?;
+    let (runs, recent_runs) = scan_family(store, Kind::EvalRun.dir(), &["verdict"], 5)?;
+    let (decisions, recent_decisions) = scan_family(store, Kind::Decision.dir(), &["decision"], 3)?;
     let audit = governance::audit(
         store,
         &AuditRequest {
@@ -1136,11 +1174,13 @@ pub fn observability_text(
         traces: &traces,
         gates: &gates,
         knowledge: &knowledge,
-        cases: &read_all(store, Kind::EvalCase)?,
-        runs: &read_all(store, Kind::EvalRun)?,
-        profiles: &read_all(store, Kind::Profile)?,
-        proposals: &read_all(store, Kind::Proposal)?,
-        decisions: &read_all(store, Kind::Decision)?,
+        cases: &cases,
+        runs: &runs,
+        recent_runs: &recent_runs,
+        profiles: &read_newest(store, Kind::Profile, 3)?,
+        proposals: &read_newest(store, Kind::Proposal, 3)?,
+        decisions: &decisions,
+        recent_decisions: &recent_decisions,
         audit: &audit,
     }))
 }

@@ -3,6 +3,7 @@
 //! workspace; the governance, spec and observability views bootstrap it first, as the tools
 //! they share their code with do.
 
+mod pages;
 mod uri;
 
 pub use uri::{parse as parse_uri, percent_encode, HarnessUri};
@@ -11,7 +12,7 @@ use crate::harness::evals::{self, Kind};
 use crate::harness::governance::{self, AuditRequest};
 use crate::harness::records::{
     agent_safe_gate, agent_safe_trace, contract_summary, load_record, names_with_suffix,
-    read_all_records, read_recent_gates, read_recent_traces, render_contract, Listing,
+    read_recent_gates, read_recent_traces, render_contract, Listing,
 };
 use crate::harness::records::{wrap, wrap_list, wrap_or_null};
 use crate::harness::state::{agent_safe_state, load_state, STATE_FILE};
@@ -288,6 +289,11 @@ pub fn template_ids(
         .then(|| record_ids(store, kind))
 }
 
+/// The directory of a per-record family other than knowledge.
+fn family_dir(kind: &str) -> &'static str {
+    eval_kind(kind).map_or("contracts", Kind::dir)
+}
+
 /// The ids of the stored records of `kind`. Only safe file ids: any other names no readable
 /// record, so it is neither listed nor offered for completion (and never shown unwrapped).
 fn record_ids(store: &Store, kind: &str) -> Result<Vec<String>, ResourceError> {
@@ -305,7 +311,7 @@ fn record_ids(store: &Store, kind: &str) -> Result<Vec<String>, ResourceError> {
 
 fn file_ids(store: &Store, dir: &str) -> Result<Vec<String>, ToolError> {
     Ok(names_with_suffix(store, dir, ".json")?
-        .into_iter()
+        .iter()
         .map(|name| name.trim_end_matches(".json").to_string())
         .collect())
 }
@@ -340,10 +346,7 @@ fn resource_page(
                 .collect();
             (safe, count)
         } else {
-            let ids = record_ids(store, family.kind)?;
-            let count = ids.len();
-            let page = ids[first.min(count)..last.min(count).max(first.min(count))].to_vec();
-            (page, count)
+            pages::ids_page(store, family_dir(family.kind), first, last)?
         };
         for id in &ids {
             page.push(json!({
@@ -522,9 +525,17 @@ fn eval_record(store: &Store, kind: Kind, id: &str, uri: &str) -> Result<Value, 
     Ok(contents(uri, "text/markdown", evals::render(kind, &record)))
 }
 
-/// Every record of `kind`, agent-safe, under `key`.
-fn eval_list(store: &Store, kind: Kind, key: &str, uri: &str) -> Result<Value, ResourceError> {
-    let records: Vec<Value> = evals::read_all(store, kind)?
+/// A page of the records of `kind` ([`pages`]), agent-safe, under `key`.
+fn eval_list(
+    store: &Store,
+    kind: Kind,
+    key: &str,
+    uri: &str,
+    params: &Map<String, Value>,
+) -> Result<Value, ResourceError> {
+    let (listing, next) = pages::read_page(store, kind.dir(), params)?;
+    let records: Vec<Value> = listing
+        .records
         .iter()
         .map(|r| evals::agent_safe(kind, r))
         .collect();
@@ -534,6 +545,9 @@ fn eval_list(store: &Store, kind: Kind, key: &str, uri: &str) -> Result<Value, R
         AgentText::launch_path(store.project_path()).into_json(),
     );
     out.insert(key.into(), Value::Array(records));
+    if let Some(next) = next {
+        out.insert("nextOffset".into(), next);
+    }
     Ok(json_contents(uri, Value::Object(out)))
 }
 
@@ -568,9 +582,12 @@ pub fn read(
             ))
         }
         ("contracts", _) => {
-            let listing = read_all_records(store, "contracts")?;
+            let (listing, next) = pages::read_page(store, "contracts", params)?;
             let contracts: Vec<Value> = listing.records.iter().map(contract_summary).collect();
             let mut result = json!({"projectPath": project_path, "contracts": contracts});
+            if let Some(next) = next {
+                result["nextOffset"] = next;
+            }
             Listing::report_into(&listing.skipped, &mut result);
             Ok(json_contents(&uri, result))
         }
@@ -627,11 +644,11 @@ pub fn read(
                 governance::render_report(&audit),
             ))
         }
-        ("evals", "cases") => eval_list(store, Kind::EvalCase, "cases", &uri),
-        ("evals", "runs") => eval_list(store, Kind::EvalRun, "runs", &uri),
-        ("harness-profiles", _) => eval_list(store, Kind::Profile, "profiles", &uri),
-        ("harness-proposals", _) => eval_list(store, Kind::Proposal, "proposals", &uri),
-        ("promotion-decisions", _) => eval_list(store, Kind::Decision, "decisions", &uri),
+        ("evals", "cases") => eval_list(store, Kind::EvalCase, "cases", &uri, params),
+        ("evals", "runs") => eval_list(store, Kind::EvalRun, "runs", &uri, params),
+        ("harness-profiles", _) => eval_list(store, Kind::Profile, "profiles", &uri, params),
+        ("harness-proposals", _) => eval_list(store, Kind::Proposal, "proposals", &uri, params),
+        ("promotion-decisions", _) => eval_list(store, Kind::Decision, "decisions", &uri, params),
         ("harness", "spec") => {
             ensure_harness(store, None, false)?;
             let text = reports::spec_text(store, numeric_param(params, "max_traces", 5))?;

@@ -2,6 +2,7 @@
 //! rename, unlink, and the one metadata-only probe outside the tree.
 
 use super::error::StoreError;
+use super::listcache::Stamp;
 use super::open::{check_relative, open_beneath, open_dir, DirFd};
 use super::oplog::{self, LoggedFile};
 use super::Store;
@@ -11,6 +12,7 @@ use rustix::io::Errno;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 /// Splits `a/b/c.json` into (`a/b`, `c.json`); a bare name lives in `.`.
 fn split_parent(rel: &str) -> (&str, &str) {
@@ -28,6 +30,33 @@ fn listing(dir: DirFd<'_>, rel: &str) -> Result<fs::Dir, StoreError> {
         DirFd::Root(root) => open_dir(root, ".")?,
     };
     fs::Dir::new(owned).map_err(|e| StoreError::from_errno("list", rel, e))
+}
+
+/// Sorts names in UTF-16 code-unit order (the original's default JS sort). Without a
+/// character from U+E000 up (UTF-8 lead byte 0xEE or above) that is byte order, which sorts
+/// 200,000 names several times faster; names in a directory are distinct, so the sort need
+/// not be stable.
+fn sort_utf16(names: &mut [String]) {
+    if names.iter().all(|name| name.bytes().all(|b| b < 0xEE)) {
+        names.sort_unstable();
+    } else {
+        names.sort_unstable_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+    }
+}
+
+/// The names in an opened directory (not `.`/`..`, UTF-8 only), sorted as [`Store::list`].
+fn read_names(dir: DirFd<'_>, rel: &str) -> Result<Vec<String>, StoreError> {
+    let mut names = Vec::new();
+    for entry in listing(dir, rel)? {
+        let entry = entry.map_err(|e| StoreError::from_errno("list", rel, e))?;
+        if let Ok(name) = entry.file_name().to_str() {
+            if name != "." && name != ".." {
+                names.push(name.to_string());
+            }
+        }
+    }
+    sort_utf16(&mut names);
+    Ok(names)
 }
 
 fn io_error(op: &'static str, path: &str, source: std::io::Error) -> StoreError {
@@ -320,22 +349,33 @@ impl Store {
     /// Names in directory `rel` (not `.`/`..`), sorted as JavaScript sorts strings. Names that
     /// are not UTF-8 are skipped: the store never creates them. A missing directory is empty.
     pub fn list(&self, rel: &str) -> Result<Vec<String>, StoreError> {
+        match self.dir(rel) {
+            Ok(dir) => read_names(dir, rel),
+            Err(error) if error.is_not_found() => Ok(Vec::new()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The names of [`Store::list`] that end in `suffix`, shared with later calls for as
+    /// long as the directory is unchanged (see `listcache`): a record directory is read from
+    /// the kernel once, not on every listing.
+    pub fn list_suffixed(&self, rel: &str, suffix: &str) -> Result<Arc<Vec<String>>, StoreError> {
         let dir = match self.dir(rel) {
             Ok(dir) => dir,
-            Err(error) if error.is_not_found() => return Ok(Vec::new()),
+            Err(error) if error.is_not_found() => return Ok(Arc::default()),
             Err(error) => return Err(error),
         };
-        let entries = listing(dir, rel)?;
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| StoreError::from_errno("list", rel, e))?;
-            if let Ok(name) = entry.file_name().to_str() {
-                if name != "." && name != ".." {
-                    names.push(name.to_string());
-                }
-            }
+        // Taken before listing: a change made while listing moves the stamp past this one.
+        let stat =
+            fs::fstat(dir.as_fd()).map_err(|errno| StoreError::from_errno("stat", rel, errno))?;
+        let stamp = Stamp::of(&stat);
+        if let Some(names) = self.listings.get(rel, suffix, &stamp) {
+            return Ok(names);
         }
-        names.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+        let mut names = read_names(dir, rel)?;
+        names.retain(|name| name.ends_with(suffix));
+        let names = Arc::new(names);
+        self.listings.put(rel, suffix, stamp, &names);
         Ok(names)
     }
 
@@ -642,5 +682,26 @@ impl Store {
             path: rel.to_string(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_utf16;
+
+    #[test]
+    fn names_sort_in_utf16_order_on_both_paths() {
+        let utf16 = |names: &[&str]| {
+            let mut expected: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            expected.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            let mut sorted: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            sort_utf16(&mut sorted);
+            assert_eq!(sorted, expected);
+        };
+        utf16(&[
+            "b.json", "a-2.json", "a.json", "A.json", "é.json", "\u{D7FF}",
+        ]);
+        // U+FF61 sorts after an astral character in UTF-16, before it in UTF-8.
+        utf16(&["\u{FF61}.json", "\u{1F600}.json", "z.json", "\u{E000}"]);
     }
 }

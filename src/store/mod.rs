@@ -15,6 +15,7 @@
 
 mod error;
 mod fsops;
+mod listcache;
 mod lock;
 mod open;
 mod oplog;
@@ -60,6 +61,8 @@ pub struct Store {
     /// How long a lock is awaited ([`LOCK_TIMEOUT_MS`] unless a test or fuzz target shortens
     /// it with [`Store::with_lock_timeout`]).
     lock_timeout: std::time::Duration,
+    /// Record directories' listings, kept while each directory is unchanged.
+    listings: listcache::ListCache,
 }
 
 impl Store {
@@ -86,6 +89,7 @@ impl Store {
             layout_ready: std::sync::atomic::AtomicBool::new(false),
             file_limit: MAX_FILE_BYTES,
             lock_timeout: std::time::Duration::from_millis(LOCK_TIMEOUT_MS),
+            listings: listcache::ListCache::default(),
         })
     }
 

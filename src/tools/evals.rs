@@ -60,9 +60,8 @@ fn fields(value: Value) -> Map<String, Value> {
 
 fn list(store: &Store, args: Args<'_>, kind: Kind, key: &str) -> Result<ToolOutput, ToolError> {
     let limit = args.count("limit", 20, 100);
-    let items: Vec<Value> = evals::read_newest_first(store, kind)?
+    let items: Vec<Value> = evals::read_newest(store, kind, limit)?
         .iter()
-        .take(limit)
         .map(|r| evals::agent_safe(kind, r))
         .collect();
     Ok(output(store, key, Value::Array(items)))

@@ -4,7 +4,7 @@ use super::ToolOutput;
 use crate::agent_text;
 use crate::clock::{now_iso, today};
 use crate::harness::records::{
-    agent_safe_trace, bullet_list, contract_summary, load_contract, read_all_records,
+    agent_safe_trace, bullet_list, contract_summary, load_contract, names_with_suffix, read_listed,
     read_recent_traces, strings, Listing,
 };
 use crate::harness::state::{
@@ -90,9 +90,15 @@ pub fn update_state(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolErr
     ))
 }
 
+/// Most contracts `harness_list` shows: the last ones by file name (the newest days). The
+/// others are counted in `contractsOmitted` and paged by `harness://contracts`.
+pub const LISTED_CONTRACTS: usize = 200;
+
 pub fn list(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
     let state = load_state(store)?;
-    let listing = read_all_records(store, "contracts")?;
+    let names = names_with_suffix(store, "contracts", ".json")?;
+    let omitted = names.len().saturating_sub(LISTED_CONTRACTS);
+    let listing = read_listed(store, "contracts", &names[omitted..])?;
     let contracts: Vec<Value> = listing.records.iter().map(contract_summary).collect();
     let traces = read_recent_traces(store, args.count("max_traces", 5, i64::MAX))?;
     let mut result = json!({
@@ -102,6 +108,9 @@ pub fn list(store: &Store, args: Args<'_>) -> Result<ToolOutput, ToolError> {
         "contracts": contracts,
         "recentTraces": traces.iter().map(agent_safe_trace).collect::<Vec<_>>()
     });
+    if omitted > 0 {
+        result["contractsOmitted"] = json!(omitted);
+    }
     Listing::report_into(&listing.skipped, &mut result);
     Ok(ToolOutput::Object(result))
 }

@@ -79,11 +79,23 @@ impl Server {
     }
 
     /// Spawns `command` (which must end up running the server) with piped stdio.
-    pub fn from_command(mut command: Command) -> Server {
+    pub fn from_command(command: Command) -> Server {
+        Server::from_command_with_stderr(command, Stdio::null())
+    }
+
+    /// [`Server::start`] with the server's stderr going to `log`.
+    pub fn start_logging(project: &Path, log: &Path) -> Server {
+        let mut command = Command::new(BINARY);
+        command.arg("--project").arg(project).current_dir(project);
+        let file = std::fs::File::create(log).expect("create stderr log");
+        Server::from_command_with_stderr(command, Stdio::from(file))
+    }
+
+    fn from_command_with_stderr(mut command: Command, stderr: Stdio) -> Server {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("spawn server");
         let stdin = child.stdin.take();
