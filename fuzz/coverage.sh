@@ -13,10 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
-# Gated modules and their floor (percent of lines covered by the corpora). The goal is 90%
-# for each; src/sanitize is held at what the corpora reach today (see FUZZING.md, "Coverage",
-# for the uncovered lines) so CI fails on any drop while it is raised.
-floors=(src/transport:90 src/schema:90 src/sanitize:89 src/json:90 src/protocol:90
+# Gated modules and their floor: at least 90% of their lines covered by the corpora alone
+# (FUZZING.md, "Coverage", says what the rest is).
+floors=(src/transport:90 src/schema:90 src/sanitize:90 src/json:90 src/protocol:90
     src/install/json.rs:90 src/install/toml.rs:90)
 
 if ! command -v cargo-fuzz >/dev/null 2>&1; then
