@@ -64,6 +64,13 @@ impl Server {
         }
     }
 
+    /// A server on `project` that has answered `initialize`.
+    fn initialized(project: &Path) -> Server {
+        let mut server = Server::start(project);
+        server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
+        server
+    }
+
     fn read_resource(&mut self, uri: &str) -> Duration {
         let started = Instant::now();
         self.request("resources/read", json!({"uri": uri}));
@@ -264,6 +271,15 @@ fn scale_project(items: usize) -> PathBuf {
     dir
 }
 
+/// Spawn to the first reply, on the project `dir`, over repeated starts.
+fn measure_start(dir: &Path) -> Stats {
+    measure(10, 2, || {
+        let started = Instant::now();
+        Server::initialized(dir);
+        started.elapsed()
+    })
+}
+
 /// The scale run: start-up, first use, record, query, list, index page and peak memory on
 /// projects of `levels` items.
 fn scale_run(levels: &[usize], small_record: Duration) {
@@ -272,14 +288,8 @@ fn scale_run(levels: &[usize], small_record: Duration) {
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for &items in levels {
         let dir = scale_project(items);
-        let start = measure(10, 2, || {
-            let started = Instant::now();
-            let mut server = Server::start(&dir);
-            server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
-            started.elapsed()
-        });
-        let mut server = Server::start(&dir);
-        server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
+        let start = measure_start(&dir);
+        let mut server = Server::initialized(&dir);
         let first = server.call("harness_query_knowledge", json!({"query": "cache"}));
         let mut n = items;
         let record = measure(50, 5, || {
@@ -655,17 +665,8 @@ fn families_run() {
     println!("\n## Families at {FAMILY_RECORDS} records each (cached project)\n");
     println!("| measurement | p50 | p95 |\n| --- | --- | --- |");
     let row = |label: &str, s: Stats| println!("| {label} | {} | {} |", ms(s.median), ms(s.p95));
-    row(
-        "start → initialize",
-        measure(10, 2, || {
-            let started = Instant::now();
-            let mut server = Server::start(&dir);
-            server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
-            started.elapsed()
-        }),
-    );
-    let mut server = Server::start(&dir);
-    server.request("initialize", json!({"protocolVersion": "2025-06-18"}));
+    row("start → initialize", measure_start(&dir));
+    let mut server = Server::initialized(&dir);
     let mut timed = |label: &str, run: &mut dyn FnMut(&mut Server) -> Duration| {
         row(label, measure(30, 3, || run(&mut server)));
     };
@@ -699,7 +700,7 @@ fn families_run() {
             started.elapsed()
         }
     };
-    let later = list_cursor(FAMILY_RECORDS + FAMILY_RECORDS / 2);
+    let later = codex_harness_mcp::resources::encode_cursor(FAMILY_RECORDS + FAMILY_RECORDS / 2);
     timed("resources/list, first page", &mut list(None));
     timed(
         "resources/list, a page in the eval runs",
@@ -721,21 +722,4 @@ fn families_run() {
         "| peak RSS after the reports too | {} MiB | |",
         server.peak_rss_kib() / 1024
     );
-}
-
-/// The `resources/list` cursor of `offset` (the original's `base64url("offset:<n>")`).
-fn list_cursor(offset: usize) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let bytes = format!("offset:{offset}").into_bytes();
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
 }

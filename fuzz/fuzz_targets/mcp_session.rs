@@ -672,14 +672,19 @@ impl Write for Collected {
     }
 }
 
+/// `stream` as the stdio loop's input: a file beside the project, opened for reading.
+fn stream_input(fixture: &Fixture, stream: &[u8]) -> std::fs::File {
+    let file = fixture.project.with_extension("stream");
+    std::fs::write(&file, stream).expect("write the stream");
+    std::fs::File::open(&file).expect("open the stream")
+}
+
 /// `stream` served from the start by the stdio loop: `answered` lines, each a well-formed
 /// JSON-RPC 2.0 reply.
 fn serve_pass(fixture: &Fixture, stream: &[u8], answered: usize) {
     reset(fixture);
     restore_legacy(&fixture.server);
-    let file = fixture.project.with_extension("stream");
-    std::fs::write(&file, stream).expect("write the stream");
-    let input = std::fs::File::open(&file).expect("open the stream");
+    let input = stream_input(fixture, &stream);
     let output = Rc::new(RefCell::new(Vec::new()));
     let served = fixture
         .server
@@ -760,9 +765,7 @@ impl Write for RefusingOutput {
 fn failing_stdio_pass(fixture: &Fixture, stream: &[u8]) {
     reset(fixture);
     restore_legacy(&fixture.server);
-    let file = fixture.project.with_extension("stream");
-    std::fs::write(&file, stream).expect("write the stream");
-    let opened = std::fs::File::open(&file).expect("open the stream");
+    let opened = stream_input(fixture, &stream);
     let served = if (stream.len() / 16) % 2 == 0 {
         let input = FailingInput {
             file: opened,
@@ -886,9 +889,7 @@ fn contended_pass(fixture: &Fixture, stream: &[u8]) {
     std::fs::write(harness.join(".state.lock"), &node_lock).expect("plant the state lock");
     std::fs::write(harness.join("knowledge/.knowledge-index.lock"), &node_lock)
         .expect("plant the index lock");
-    let file = fixture.project.with_extension("stream");
-    std::fs::write(&file, &stream).expect("write the stream");
-    let input = std::fs::File::open(&file).expect("open the stream");
+    let input = stream_input(fixture, &stream);
     let output = Collected::default();
     let collected = Rc::clone(&output.0);
     let served = fixture.contended.serve(input, output, None);

@@ -189,3 +189,43 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A lock held by another open of the same project (flock is per open file description).
+    #[test]
+    fn a_shortened_lock_timeout_is_used_and_never_lengthened() {
+        let project = std::env::temp_dir().join(format!("chm-lock-timeout-{}", std::process::id()));
+        let holder = Store::open(&project).expect("open");
+        let held = holder.lock(LockKind::State).expect("lock");
+        let default = Duration::from_millis(LOCK_TIMEOUT_MS);
+        for (asked, kept) in [
+            (Duration::from_millis(20), Duration::from_millis(20)),
+            (default, default),
+            (default * 2, default),
+        ] {
+            let store = Store::open(&project)
+                .expect("open")
+                .with_lock_timeout(asked);
+            assert_eq!(store.lock_timeout, kept, "{asked:?}");
+        }
+        let short = Store::open(&project)
+            .expect("open")
+            .with_lock_timeout(Duration::from_millis(20));
+        let started = Instant::now();
+        let error = short.lock(LockKind::State).err().map(|e| e.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some("harness state lock timeout after 20ms")
+        );
+        assert!(
+            started.elapsed() < default,
+            "waited {:?}",
+            started.elapsed()
+        );
+        drop(held);
+        let _ = std::fs::remove_dir_all(&project);
+    }
+}

@@ -788,6 +788,16 @@ impl KnowledgeCache {
         Ok(out)
     }
 
+    /// The tag ids an entry must carry one of, or `None` for no tag filter. A tag the index
+    /// has never seen has no id, so a filter of unknown tags admits nothing.
+    fn tag_filter(&self, tags: &[String]) -> Option<Vec<u32>> {
+        (!tags.is_empty()).then(|| {
+            tags.iter()
+                .filter_map(|tag| self.tag_ids.get(tag.as_str()).copied())
+                .collect()
+        })
+    }
+
     /// Ranks entries for weighted query `terms`: the best `limit` as (score, id), best first,
     /// then newest, then in index order.
     /// `everything` scores every entry 1, `unscored` every entry 0 (the original's rules for
@@ -805,11 +815,8 @@ impl KnowledgeCache {
         unscored: bool,
         limit: usize,
     ) -> Vec<(f64, String)> {
-        let wanted: Vec<u32> = tags
-            .iter()
-            .filter_map(|tag| self.tag_ids.get(tag.as_str()).copied())
-            .collect();
-        let filter = (!tags.is_empty()).then_some(wanted.as_slice());
+        let wanted = self.tag_filter(tags);
+        let filter = wanted.as_deref();
         let mut top = TopK::new(limit);
         if everything || unscored {
             let score = if everything { 1.0 } else { 0.0 };
@@ -1138,11 +1145,8 @@ mod tests {
             tags: &[String],
             limit: usize,
         ) -> Vec<(f64, String)> {
-            let wanted: Vec<u32> = tags
-                .iter()
-                .filter_map(|tag| self.tag_ids.get(tag.as_str()).copied())
-                .collect();
-            let filter = (!tags.is_empty()).then_some(wanted.as_slice());
+            let wanted = self.tag_filter(tags);
+            let filter = wanted.as_deref();
             let (lists, ranker) = self.statistics(terms, filter);
             let runs: Vec<Run<'_>> = lists
                 .iter()
