@@ -1,6 +1,6 @@
 //! An independent reading of JSONC for the installer targets: comments and trailing commas are
-//! removed by a scanner that knows only strings, `//`, `/* */` and `,` before `}`/`]`, and the
-//! result goes to `serde_json`. It shares no code with the installer's editor.
+//! removed by a scanner that knows only strings, `//`, `/* */` and `,` between a value and
+//! `}`/`]`, and the result goes to `serde_json`. It shares no code with the installer's editor.
 
 /// The strict JSON text of `text` (comments replaced by a space, trailing commas dropped) and
 /// the comments found, in order; `None` when a block comment or string is unterminated or a
@@ -53,7 +53,9 @@ pub fn strip(text: &str) -> Option<(String, Vec<String>)> {
                         _ => break,
                     }
                 }
-                if !matches!(bytes.get(look), Some(b'}' | b']')) {
+                // Only after a member or element: `{,}`, `[,]` and `,,` are errors in JSONC too.
+                let after_value = !matches!(out.trim_end().chars().last(), Some('{' | '[' | ','));
+                if !(after_value && matches!(bytes.get(look), Some(b'}' | b']'))) {
                     out.push(',');
                 }
                 index += 1;
