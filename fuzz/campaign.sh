@@ -3,7 +3,8 @@
 #   fuzz/campaign.sh SECONDS [TARGET...]        run each target (default: all) in turn
 #   fuzz/campaign.sh --rate SECONDS [TARGET...] exec/s only: median of 3 runs of SECONDS
 #
-# Each target runs for SECONDS on a persistent scratch corpus (fuzz/corpus-work/<target>,
+# Each target runs for SECONDS (with FUZZ_RUNS=N: until each job has made N executions, SECONDS
+# being then only a cap) on a persistent scratch corpus (fuzz/corpus-work/<target>,
 # git-ignored) seeded from fuzz/corpus/<target>, with the shared dictionary, on FUZZ_JOBS
 # processes (-jobs/-workers; default: every core the machine has, `nproc`; set FUZZ_JOBS=1 on
 # a shared machine). Afterwards both corpora are merged and minimised into fuzz/corpus/<target>
@@ -43,12 +44,13 @@ run() {
     local target=$1 secs=$2 logdir=$3
     shift 3
     rm -rf "$logdir" && mkdir -p "$logdir" "$root/fuzz/artifacts/$target"
-    local parallel=()
+    local parallel=() budget=()
     [ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
+    [ -n "${FUZZ_RUNS:-}" ] && budget=(-runs="$FUZZ_RUNS")
     (cd "$logdir" && "$bin/$target" "$@" -max_total_time="$secs" \
         -dict="$root/fuzz/dict/mcp.dict" -max_len=8192 -timeout=30 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$root/fuzz/artifacts/$target/" \
-        "${parallel[@]}" >run.log 2>&1)
+        "${budget[@]}" "${parallel[@]}" >run.log 2>&1)
 }
 
 results=()
@@ -69,7 +71,7 @@ for target in "${targets[@]}"; do
     work="$root/fuzz/corpus-work/$target"
     logdir="$root/fuzz/logs/$target/campaign"
     mkdir -p "$work"
-    echo "== $target: ${seconds}s on $jobs job(s) (logs: $logdir)"
+    echo "== $target: ${seconds}s${FUZZ_RUNS:+ or $FUZZ_RUNS executions a job} on $jobs job(s) (logs: $logdir)"
     run "$target" "$seconds" "$logdir" "$work" "$root/fuzz/corpus/$target"
     code=$?
     execs=$(stat number_of_executed_units "$logdir")
