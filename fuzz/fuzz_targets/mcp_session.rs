@@ -21,9 +21,9 @@
 //!   `initialize` is -32601, a half-formed `_meta` -32602 and an unsupported version -32022
 //!   with `data.supported`.
 //!
-//! Half the inputs (by the stream's length) are then served again from the start through
-//! `Server::serve`, the stdio loop itself, reading the stream from a file and writing to
-//! memory, in one of three ways:
+//! A quarter of the inputs (by the stream's length modulo 16) are then served again from the
+//! start through `Server::serve`, the stdio loop itself, reading the stream from a file and
+//! writing to memory, in one of three ways (one in 16, one in 16 and one in 8):
 //! - plainly: it writes exactly as many lines as the frame-by-frame pass answered, each one
 //!   JSON-RPC 2.0 message with exactly one of `result` / `error`, and ends cleanly;
 //! - with failing stdio (stdin failing after some bytes, or stdout refusing after some bytes,
