@@ -2,6 +2,7 @@
 # Long local fuzz campaigns, by hand. Usage:
 #   fuzz/campaign.sh SECONDS [TARGET...]        run each target (default: all) in turn
 #   fuzz/campaign.sh --rate SECONDS [TARGET...] exec/s only: median of 3 runs of SECONDS
+#   fuzz/campaign.sh --ledger                   executions each target has had on today's code
 #
 # Each target runs for SECONDS (with FUZZ_RUNS=N: until each job has made N executions, SECONDS
 # being then only a cap) on a persistent scratch corpus (fuzz/corpus-work/<target>,
@@ -12,10 +13,49 @@
 # with fewer files); with FUZZ_COMMIT=1 each minimised corpus is committed.
 # Prints per target: executions, exec/s, corpus files, edge coverage (`cov:`), verdict.
 # Line coverage per target: fuzz/coverage.sh TARGET. Logs go to fuzz/logs/<target>/.
-# A crash stops that target; its input is in fuzz/artifacts/<target>/.
+# A crash stops that target; its input is in fuzz/artifacts/<target>/. Stopping a run with
+# SIGINT (libFuzzer exits 72 after its final statistics) still merges and counts it.
+#
+# Every campaign run on committed code appends a row to fuzz/campaigns.tsv (committed): when,
+# target, the code's identity, executions, exec/s, jobs, corpus files, `cov:`, verdict. The
+# identity covers every file the target's binary is built from, so executions on the same
+# code add up across runs and machines, and any change to that code starts the count afresh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+ledger="$root/fuzz/campaigns.tsv"
+
+# The identity of the code TARGET's binary is built from (the library, the fuzz support crate,
+# the target's source, the shared test support, manifests and lock files): a hash of their git
+# objects at HEAD. Empty when any of them differs from HEAD, so no row can name code that was
+# never committed.
+code_of() {
+    local paths=(src Cargo.toml Cargo.lock fuzz/src fuzz/Cargo.toml fuzz/Cargo.lock
+        "fuzz/fuzz_targets/$1.rs" tests/support)
+    git diff --quiet HEAD -- "${paths[@]}" || return 0
+    [ -z "$(git ls-files --others --exclude-standard -- "${paths[@]}")" ] || return 0
+    local path
+    for path in "${paths[@]}"; do git rev-parse "HEAD:$path"; done | sha256sum | cut -c1-16
+}
+
+if [ "${1:-}" = "--ledger" ]; then
+    printf '%-18s %-16s %12s %5s %14s %12s\n' target code executions runs "median exec/s" "to 10 M"
+    for source in fuzz/fuzz_targets/*.rs; do
+        target=$(basename "$source" .rs)
+        code=$(code_of "$target")
+        counted=$(awk -F'\t' -v t="$target" -v c="${code:-none}" \
+            '$2 == t && $3 == c && ($9 == "ok" || $9 == "interrupted")' "$ledger")
+        runs=$(printf '%s' "$counted" | grep -c . || true)
+        executions=$(printf '%s\n' "$counted" | awk -F'\t' '{ n += $4 } END { print n + 0 }')
+        median=-
+        [ "$runs" -gt 0 ] &&
+            median=$(printf '%s\n' "$counted" | cut -f5 | sort -n | sed -n "$(((runs + 1) / 2))p")
+        left=$((executions < 10000000 ? 10000000 - executions : 0))
+        printf '%-18s %-16s %12d %5d %14s %12d\n' "$target" "${code:-(uncommitted)}" \
+            "$executions" "$runs" "$median" "$left"
+    done
+    exit 0
+fi
 
 rate_only=
 if [ "${1:-}" = "--rate" ]; then
@@ -87,8 +127,19 @@ for target in "${targets[@]}"; do
             git commit -q -m "fuzz corpus $target: minimised after a ${seconds}s campaign" \
                 -- "fuzz/corpus/$target" || true
     fi
-    verdict=ok
-    [ "$code" -eq 0 ] || verdict="FAILED (exit $code, see $logdir)"
+    case "$code" in
+    0) verdict=ok ;;
+    72) verdict=interrupted ;;
+    *) verdict=failed ;;
+    esac
+    identity=$(code_of "$target")
+    if [ -n "$identity" ]; then
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" \
+            "$identity" "$execs" "$rate" "$jobs" "$files" "${cov:-?}" "$verdict" >>"$ledger"
+    else
+        echo "   (not in the ledger: the code differs from HEAD)"
+    fi
+    [ "$verdict" = failed ] && verdict="FAILED (exit $code, see $logdir)"
     results+=("$(printf '%-18s execs=%-11s exec/s=%-7s corpus=%-6s cov=%-6s %s' \
         "$target" "$execs" "$rate" "$files" "${cov:-?}" "$verdict")")
 done
