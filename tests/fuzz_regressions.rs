@@ -33,15 +33,12 @@ fn fixture(text: &str) -> (Value, Value) {
     (case["schema"].clone(), case["instance"].clone())
 }
 
-/// schema_validator: `{"enum":[-1]}` refused `-1.0` although JSON Schema and JavaScript both
-/// treat them as the same number (enum membership compared serde_json representations).
 /// install_json target (CI seed 183426392): the independent JSONC reading dropped the comma of
 /// `{,}` as if it were a trailing one and called the file editable, while the editor rightly
 /// refuses it (JSONC allows a comma only after a member or element).
 #[test]
 fn a_comma_with_nothing_before_it_is_not_jsonc() {
     let lone = r#"{"a": /* c */ {,\t}}"#;
-    assert_eq!(jsonc::parse(lone), None);
     assert!(jsonc::parse(r#"{"a": [1,], "b": {"c": 2,},}"#).is_some());
     for text in [lone, "[,]", r#"{"a": 1,,}"#] {
         assert_eq!(jsonc::parse(text), None, "{text}");
@@ -53,6 +50,8 @@ fn a_comma_with_nothing_before_it_is_not_jsonc() {
     }
 }
 
+/// schema_validator: `{"enum":[-1]}` refused `-1.0` although JSON Schema and JavaScript both
+/// treat them as the same number (enum membership compared serde_json representations).
 #[test]
 fn enum_membership_compares_numbers_by_value() {
     let (schema, instance) = fixture(include_str!(
