@@ -64,21 +64,30 @@ for target in $(cargo "${toolchain[@]}" fuzz list); do
         rm -f "fuzz/replay-$target.log"
     fi
     budget="${executions_in_15s[$target]:-}"
+    runs=
     if [ -n "$budget" ]; then
         files=$(find "fuzz/corpus/$target" -type f | wc -l)
-        limit=(-runs="$((files + budget * seconds / 15))" -max_total_time="$((seconds * 4))")
+        runs=$((files + budget * seconds / 15))
+        limit=(-runs="$runs" -max_total_time="$((seconds * 4))")
     else
         limit=(-max_total_time="$seconds")
     fi
     echo "== fuzz $target: ${limit[*]}, seed $seed"
     mkdir -p "fuzz/corpus-work/$target"
+    log=$(mktemp)
     if ! cargo "${toolchain[@]}" fuzz run -s none "$target" \
         "fuzz/corpus-work/$target" "fuzz/corpus/$target" -- \
         "${limit[@]}" -seed="$seed" -dict=fuzz/dict/mcp.dict -max_len=8192 \
-        -timeout=30 -rss_limit_mb=2048 -print_final_stats=1; then
+        -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 2>&1 | tee "$log"; then
         echo "!! $target failed: see fuzz/artifacts/$target/ (again: FUZZ_SEED=$seed fuzz/ci.sh $seconds, on an empty fuzz/corpus-work/)" >&2
         status=1
+        rm -f "$log"
         break
+    fi
+    done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    rm -f "$log"
+    if [ -n "$runs" ] && [ "${done_runs:-0}" -lt "$runs" ]; then
+        echo "!! $target reached the time cap at ${done_runs:-0} of $runs executions: a prefix of the seeded run, so a faster machine goes further (lower its bound)" >&2
     fi
 done
 exit "$status"
