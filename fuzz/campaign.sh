@@ -17,9 +17,10 @@
 # SIGINT (libFuzzer exits 72 after its final statistics) still merges and counts it.
 #
 # Every campaign run on committed code appends a row to fuzz/campaigns.tsv (committed): when,
-# target, the code's identity, executions, exec/s, jobs, corpus files, `cov:`, verdict. The
-# identity covers every file the target's binary is built from, so executions on the same
-# code add up across runs and machines, and any change to that code starts the count afresh.
+# target, the code's identity, executions (all jobs'), exec/s (a job's: the mean over jobs),
+# jobs, corpus files, `cov:`, verdict. The identity covers every file the target's binary is
+# built from, so executions on the same code add up across runs and machines, and any change
+# to that code starts the count afresh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -74,9 +75,15 @@ if [ "${#targets[@]}" -eq 0 ]; then
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 
-# Sums `stat::` lines over every log of one run (one per job).
+# One `stat::` figure of a run in LOGDIR, over its jobs: `stat sum|mean NAME LOGDIR`. With
+# -jobs each job writes fuzz-<n>.log and libFuzzer copies that log into run.log when the job
+# ends, so run.log is read only when there are no job logs (one job), or it would count twice.
 stat() {
-    sed -n "s/^stat::$1: *//p" "$2"/fuzz*.log "$2"/run.log 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
+    local logs=("$3"/fuzz-*.log)
+    [ -e "${logs[0]}" ] || logs=("$3/run.log")
+    sed -n "s/^stat::$2: *//p" "${logs[@]}" 2>/dev/null | awk -v how="$1" '
+        { s += $1; n++ }
+        END { print how == "mean" && n ? int(s / n + 0.5) : s + 0 }'
 }
 
 # One run of TARGET for SECONDS into LOGDIR; corpora as given.
@@ -101,7 +108,7 @@ for target in "${targets[@]}"; do
             scratch=$(mktemp -d)
             run "$target" "$seconds" "$root/fuzz/logs/$target/rate-$i" "$scratch" \
                 "$root/fuzz/corpus/$target"
-            rates+=("$(stat average_exec_per_sec "$root/fuzz/logs/$target/rate-$i")")
+            rates+=("$(stat mean average_exec_per_sec "$root/fuzz/logs/$target/rate-$i")")
             rm -rf "$scratch"
         done
         median=$(printf '%s\n' "${rates[@]}" | sort -n | sed -n 2p)
@@ -114,8 +121,8 @@ for target in "${targets[@]}"; do
     echo "== $target: ${seconds}s${FUZZ_RUNS:+ or $FUZZ_RUNS executions a job} on $jobs job(s) (logs: $logdir)"
     run "$target" "$seconds" "$logdir" "$work" "$root/fuzz/corpus/$target"
     code=$?
-    execs=$(stat number_of_executed_units "$logdir")
-    rate=$(stat average_exec_per_sec "$logdir")
+    execs=$(stat sum number_of_executed_units "$logdir")
+    rate=$(stat mean average_exec_per_sec "$logdir")
     cov=$(grep -ho 'cov: [0-9]*' "$logdir"/*.log | tail -1 | cut -d' ' -f2)
     minimised=$(mktemp -d)
     "$bin/$target" -set_cover_merge=1 "$minimised" "$root/fuzz/corpus/$target" "$work" \
