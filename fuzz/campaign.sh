@@ -75,15 +75,30 @@ if [ "${#targets[@]}" -eq 0 ]; then
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 
-# One `stat::` figure of a run in LOGDIR, over its jobs: `stat sum|mean NAME LOGDIR`. With
-# -jobs each job writes fuzz-<n>.log and libFuzzer copies that log into run.log when the job
-# ends, so run.log is read only when there are no job logs (one job), or it would count twice.
+# The logs of the run in LOGDIR, one per job. With -jobs each job writes fuzz-<n>.log and
+# libFuzzer copies that log into run.log when the job ends, so run.log is one only when there
+# are no job logs (one job), or every figure would count twice.
+logs_of() {
+    local logs=("$1"/fuzz-*.log)
+    [ -e "${logs[0]}" ] || logs=("$1/run.log")
+    printf '%s
+' "${logs[@]}"
+}
+
+# One `stat::` figure of the run in LOGDIR, over its jobs: `stat sum|mean NAME LOGDIR`.
 stat() {
-    local logs=("$3"/fuzz-*.log)
-    [ -e "${logs[0]}" ] || logs=("$3/run.log")
+    local logs
+    mapfile -t logs < <(logs_of "$3")
     sed -n "s/^stat::$2: *//p" "${logs[@]}" 2>/dev/null | awk -v how="$1" '
         { s += $1; n++ }
         END { print how == "mean" && n ? int(s / n + 0.5) : s + 0 }'
+}
+
+# The edges (`cov:`) the run in LOGDIR reached: the most any of its jobs reached.
+edges_of() {
+    local logs
+    mapfile -t logs < <(logs_of "$1")
+    grep -ho 'cov: [0-9]*' "${logs[@]}" | cut -d' ' -f2 | sort -n | tail -1
 }
 
 # One run of TARGET for SECONDS into LOGDIR; corpora as given.
@@ -123,7 +138,7 @@ for target in "${targets[@]}"; do
     code=$?
     execs=$(stat sum number_of_executed_units "$logdir")
     rate=$(stat mean average_exec_per_sec "$logdir")
-    cov=$(grep -ho 'cov: [0-9]*' "$logdir"/*.log | tail -1 | cut -d' ' -f2)
+    cov=$(edges_of "$logdir")
     minimised=$(mktemp -d)
     "$bin/$target" -set_cover_merge=1 "$minimised" "$root/fuzz/corpus/$target" "$work" \
         >"$logdir/merge.log" 2>&1 &&
